@@ -1,0 +1,1 @@
+"""The engine: projects, model definitions, the model graph and change detection."""
