@@ -1,0 +1,113 @@
+"""Rows of the state store as frozen structs.
+
+Timestamps are timezone-aware UTC datetimes. Records are immutable: an update
+is expressed as a new record (`msgspec.structs.replace`) or as a write
+operation naming the changed fields (see `interlace.state.writes`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+
+__all__ = [
+    "EventRecord",
+    "ModelStateRecord",
+    "RunRecord",
+    "TaskLogRecord",
+    "TaskRecord",
+]
+
+
+class RunRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One run (= flow)."""
+
+    run_id: str
+    status: str
+    trigger_type: str
+    trigger_id: str | None = None
+    created_by: str | None = None
+    created_at: dt.datetime
+    started_at: dt.datetime | None = None
+    completed_at: dt.datetime | None = None
+    error: dict[str, Any] | None = None
+    """`{"code": ..., "message": ...}` for failed or cancelled runs."""
+    metadata: dict[str, Any] = {}
+    """`models`, `trigger_metadata`, `since`, `until`, `force`, `no_upstream`."""
+    model_selection: str | None = None
+    """The selectors as given, joined by commas; None for all models."""
+    retry_of: str | None = None
+    owner: str | None = None
+    """`host:pid:process start time` of the process executing the run."""
+
+
+class TaskRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One model executed (or skipped) within a run."""
+
+    task_id: str
+    run_id: str
+    model_name: str
+    schema_name: str
+    position: int
+    """Index in the run's topological order."""
+    status: str
+    attempt: int = 0
+    max_attempts: int = 1
+    enqueued_at: dt.datetime
+    started_at: dt.datetime | None = None
+    completed_at: dt.datetime | None = None
+    materialise: str = "table"
+    strategy: str | None = None
+    dependencies: list[str] = []
+    parent_task_ids: list[str] = []
+    run_reason: str | None = None
+    rows_processed: int | None = None
+    rows_ingested: int | None = None
+    rows_inserted: int | None = None
+    rows_updated: int | None = None
+    rows_deleted: int | None = None
+    schema_changes: int = 0
+    skipped_reason: str | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    error_stacktrace: str | None = None
+    metadata: dict[str, Any] = {}
+
+
+class ModelStateRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """What change detection remembers about a model."""
+
+    model_name: str
+    code_hash: str | None = None
+    config_hash: str | None = None
+    last_success_at: dt.datetime | None = None
+    last_materialised_at: dt.datetime | None = None
+    last_run_at: dt.datetime | None = None
+    last_run_id: str | None = None
+    last_status: str | None = None
+
+
+class EventRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One entry of the durable event log; `id` is the SSE `id:`."""
+
+    id: int
+    type: str
+    flow_id: str | None
+    timestamp: dt.datetime
+    payload: dict[str, Any]
+    """The full event body, `timestamp` and `flow_id` included."""
+
+
+class TaskLogRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One captured log line of a task; `line` counts from 1 per task."""
+
+    task_id: str
+    line: int
+    timestamp: dt.datetime
+    level: str
+    logger: str
+    stream: str
+    """`log`, `stdout` or `stderr`."""
+    message: str

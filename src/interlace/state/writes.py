@@ -1,0 +1,81 @@
+"""Write operations, applied by a store in batches of one transaction each.
+
+Writers describe *what* changes with these frozen structs; the backend decides
+how. A batch of writes is atomic: either every write in it is durable or none.
+
+The structs form a tagged union whose tag field is `op` (the class name), not
+msgspec's default `type`, which is a field of `AppendEvent`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from interlace.state.records import (
+    ModelStateRecord,
+    RunRecord,
+    TaskLogRecord,
+    TaskRecord,
+)
+
+__all__ = [
+    "AppendEvent",
+    "AppendTaskLogs",
+    "InsertRun",
+    "SaveModelState",
+    "UpdateRun",
+    "UpdateTask",
+    "Write",
+]
+
+
+class InsertRun(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="op"):
+    """Create a run together with all of its tasks."""
+
+    run: RunRecord
+    tasks: list[TaskRecord]
+
+
+class UpdateRun(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="op"):
+    """Set some fields of a run (names as in `RunRecord`)."""
+
+    run_id: str
+    changes: dict[str, Any]
+
+
+class UpdateTask(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="op"):
+    """Set some fields of a task (names as in `TaskRecord`)."""
+
+    task_id: str
+    changes: dict[str, Any]
+
+
+class SaveModelState(
+    msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="op"
+):
+    """Upsert a model's change-detection state; None fields keep their value."""
+
+    state: ModelStateRecord
+
+
+class AppendEvent(msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="op"):
+    """Append one event to the durable log; the store assigns its id."""
+
+    type: str
+    flow_id: str | None
+    payload: dict[str, Any]
+
+
+class AppendTaskLogs(
+    msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="op"
+):
+    """Append captured log lines of tasks."""
+
+    lines: list[TaskLogRecord]
+
+
+Write = (
+    InsertRun | UpdateRun | UpdateTask | SaveModelState | AppendEvent | AppendTaskLogs
+)
