@@ -14,8 +14,10 @@ import msgspec
 
 __all__ = [
     "EventRecord",
+    "IdempotencyRecord",
     "ModelStateRecord",
     "RunRecord",
+    "SchedulerStateRecord",
     "TaskLogRecord",
     "TaskRecord",
 ]
@@ -100,6 +102,18 @@ class EventRecord(msgspec.Struct, frozen=True, kw_only=True):
     """The full event body, `timestamp` and `flow_id` included."""
 
 
+class SchedulerStateRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """What the scheduler remembers about one scheduled model across restarts."""
+
+    model_name: str
+    last_run_at: dt.datetime | None = None
+    """When the model's last scheduled run reached a terminal status."""
+    next_fire_at: dt.datetime | None = None
+    """None while paused or before the scheduler computed it."""
+    paused: bool = False
+    updated_at: dt.datetime
+
+
 class TaskLogRecord(msgspec.Struct, frozen=True, kw_only=True):
     """One captured log line of a task; `line` counts from 1 per task."""
 
@@ -111,3 +125,17 @@ class TaskLogRecord(msgspec.Struct, frozen=True, kw_only=True):
     stream: str
     """`log`, `stdout` or `stderr`."""
     message: str
+
+
+class IdempotencyRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """The remembered answer to a request sent with an `Idempotency-Key`."""
+
+    scope: str
+    """Whose key it is: the API key name, or the client IP without auth."""
+    key: str
+    request_hash: str
+    """Digest of the canonical request body; another body is a conflict."""
+    status_code: int | None = None
+    response_body: str | None = None
+    created_at: dt.datetime
+    expires_at: dt.datetime

@@ -16,8 +16,10 @@ import msgspec
 
 from interlace.state.records import (
     EventRecord,
+    IdempotencyRecord,
     ModelStateRecord,
     RunRecord,
+    SchedulerStateRecord,
     TaskLogRecord,
     TaskRecord,
 )
@@ -76,8 +78,20 @@ class StateStore(Protocol):
 
     def model_states(self) -> dict[str, ModelStateRecord]: ...
 
+    def scheduler_states(self) -> dict[str, SchedulerStateRecord]:
+        """The scheduler's remembered state, by model name (SPEC §9)."""
+        ...
+
+    def watermarks(self) -> dict[str, str]:
+        """The incremental watermark of every cursor model that has one."""
+        ...
+
     def read_events(self, after_id: int, *, limit: int) -> list[EventRecord]:
         """Events with `id > after_id`, ascending."""
+        ...
+
+    def get_idempotency_key(self, scope: str, key: str) -> IdempotencyRecord | None:
+        """The remembered answer for `key` in `scope`, unless it has expired."""
         ...
 
     def event_bounds(self) -> tuple[int | None, int | None]:

@@ -14,8 +14,10 @@ from typing import Any
 import msgspec
 
 from interlace.state.records import (
+    IdempotencyRecord,
     ModelStateRecord,
     RunRecord,
+    SchedulerStateRecord,
     TaskLogRecord,
     TaskRecord,
 )
@@ -24,7 +26,10 @@ __all__ = [
     "AppendEvent",
     "AppendTaskLogs",
     "InsertRun",
+    "SaveIdempotencyKey",
     "SaveModelState",
+    "SaveSchedulerState",
+    "SaveWatermark",
     "UpdateRun",
     "UpdateTask",
     "Write",
@@ -76,6 +81,48 @@ class AppendTaskLogs(
     lines: list[TaskLogRecord]
 
 
+class SaveWatermark(
+    msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="op"
+):
+    """Upsert the incremental watermark of a cursor model (SPEC §4.11)."""
+
+    model_name: str
+    watermark: str
+    run_id: str
+
+
+class SaveIdempotencyKey(
+    msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="op"
+):
+    """Remember (or replace) the answer to an idempotent request.
+
+    Applying it also deletes every expired key, so the table stays bounded
+    by the requests of the last retention period without a separate sweep.
+    """
+
+    record: IdempotencyRecord
+
+
+class SaveSchedulerState(
+    msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="op"
+):
+    """Replace the scheduler's row for one model (SPEC §9).
+
+    The scheduler owns these rows and always writes every field, so None
+    means None here (unlike `SaveModelState`): a paused model has no next fire.
+    """
+
+    state: SchedulerStateRecord
+
+
 Write = (
-    InsertRun | UpdateRun | UpdateTask | SaveModelState | AppendEvent | AppendTaskLogs
+    InsertRun
+    | UpdateRun
+    | UpdateTask
+    | SaveModelState
+    | SaveSchedulerState
+    | AppendEvent
+    | AppendTaskLogs
+    | SaveWatermark
+    | SaveIdempotencyKey
 )

@@ -21,6 +21,7 @@ from interlace.errors import StateStoreError
 from interlace.state.ids import iso_utc
 from interlace.state.records import EventRecord, RunRecord, TaskRecord
 from interlace.state.sqlite.tables import (
+    IDEMPOTENCY_KEYS,
     MODEL_STATE,
     RUNS,
     TASK_LOGS,
@@ -33,7 +34,10 @@ from interlace.state.writes import (
     AppendEvent,
     AppendTaskLogs,
     InsertRun,
+    SaveIdempotencyKey,
     SaveModelState,
+    SaveSchedulerState,
+    SaveWatermark,
     UpdateRun,
     UpdateTask,
     Write,
@@ -42,7 +46,7 @@ from interlace.state.writes import (
 __all__ = ["apply_writes"]
 
 
-def apply_writes(
+def apply_writes(  # noqa: C901 - one case per write operation
     conn: sqlite3.Connection, writes: Sequence[Write], now: dt.datetime
 ) -> list[EventRecord]:
     """Execute `writes` in order; returns the appended events in order."""
@@ -61,10 +65,16 @@ def apply_writes(
                 _update(conn, TASKS, "UpdateTask", shape[1], batch, keys)
             case SaveModelState():
                 _save_model_states(conn, batch)
+            case SaveSchedulerState():
+                _save_scheduler_states(conn, batch)
             case AppendEvent():
                 events.extend(_append_events(conn, batch, now))
             case AppendTaskLogs():
                 _append_task_logs(conn, batch)
+            case SaveWatermark():
+                _save_watermarks(conn, batch, now)
+            case SaveIdempotencyKey():
+                _save_idempotency_keys(conn, batch, now)
     return events
 
 
@@ -81,7 +91,15 @@ def _shape(write: Write) -> tuple[type, tuple[str, ...]]:
     return type(write), ()
 
 
-_SIMPLE_WRITES = (InsertRun, SaveModelState, AppendEvent, AppendTaskLogs)
+_SIMPLE_WRITES = (
+    InsertRun,
+    SaveModelState,
+    SaveSchedulerState,
+    AppendEvent,
+    AppendTaskLogs,
+    SaveWatermark,
+    SaveIdempotencyKey,
+)
 
 
 def _insert_sql(table: ColumnMap[Any]) -> str:
@@ -154,6 +172,31 @@ def _upsert_model_state_sql() -> str:
 
 
 _UPSERT_MODEL_STATE = _upsert_model_state_sql()
+
+_UPSERT_SCHEDULER_STATE = (
+    "INSERT OR REPLACE INTO scheduler_state"
+    " (model_name, last_run_at, next_fire_at, paused, updated_at)"
+    " VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def _save_scheduler_states(conn: sqlite3.Connection, writes: list[Any]) -> None:
+    rows = [
+        (
+            w.state.model_name,
+            _optional_timestamp(w.state.last_run_at),
+            _optional_timestamp(w.state.next_fire_at),
+            int(w.state.paused),
+            encode_timestamp(w.state.updated_at),
+        )
+        for w in writes
+    ]
+    conn.executemany(_UPSERT_SCHEDULER_STATE, rows)
+
+
+def _optional_timestamp(value: dt.datetime | None) -> str | None:
+    return None if value is None else encode_timestamp(value)
+
 
 _JSON = msgspec.json.Encoder()
 
@@ -228,3 +271,36 @@ def _parse_event_time(write: AppendEvent, text: str) -> dt.datetime:
 def _append_task_logs(conn: sqlite3.Connection, writes: list[Any]) -> None:
     rows = [TASK_LOGS.to_row(line) for w in writes for line in w.lines]
     conn.executemany(_INSERT_TASK_LOG, rows)
+
+
+_UPSERT_WATERMARK = (
+    "INSERT INTO cursors (model_name, watermark, run_id, updated_at)"
+    " VALUES (?, ?, ?, ?) ON CONFLICT (model_name) DO UPDATE SET"
+    " watermark = excluded.watermark, run_id = excluded.run_id,"
+    " updated_at = excluded.updated_at"
+)
+
+
+def _save_watermarks(
+    conn: sqlite3.Connection, writes: list[Any], now: dt.datetime
+) -> None:
+    stamp = encode_timestamp(now)
+    rows = [(w.model_name, w.watermark, w.run_id, stamp) for w in writes]
+    conn.executemany(_UPSERT_WATERMARK, rows)
+
+
+def _save_idempotency_keys(
+    conn: sqlite3.Connection, writes: list[Any], now: dt.datetime
+) -> None:
+    # Expired keys go first, so a key reused after expiry is simply new.
+    conn.execute(
+        "DELETE FROM idempotency_keys WHERE expires_at <= ?",
+        (encode_timestamp(now),),
+    )
+    rows = [IDEMPOTENCY_KEYS.to_row(w.record) for w in writes]
+    conn.executemany(_UPSERT_IDEMPOTENCY_KEY, rows)
+
+
+_UPSERT_IDEMPOTENCY_KEY = _insert_sql(IDEMPOTENCY_KEYS).replace(
+    "INSERT INTO", "INSERT OR REPLACE INTO", 1
+)

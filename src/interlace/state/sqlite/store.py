@@ -30,8 +30,10 @@ from interlace.errors import StateStoreError
 from interlace.state.ids import utc_now
 from interlace.state.records import (
     EventRecord,
+    IdempotencyRecord,
     ModelStateRecord,
     RunRecord,
+    SchedulerStateRecord,
     TaskLogRecord,
     TaskRecord,
 )
@@ -40,10 +42,12 @@ from interlace.state.sqlite.migrations import MIGRATIONS, Migration, migrate
 from interlace.state.sqlite.queries import Query, run_filter_query
 from interlace.state.sqlite.tables import (
     EVENTS,
+    IDEMPOTENCY_KEYS,
     MODEL_STATE,
     RUNS,
     TASK_LOGS,
     TASKS,
+    decode_timestamp,
     encode_timestamp,
 )
 from interlace.state.store import RunFilter
@@ -181,12 +185,32 @@ class SQLiteStateStore:
         states = MODEL_STATE.from_rows(rows)
         return {state.model_name: state for state in states}
 
+    def watermarks(self) -> dict[str, str]:
+        rows = self._read("SELECT model_name, watermark FROM cursors", ())
+        return {name: watermark for name, watermark in rows if watermark is not None}
+
+    def scheduler_states(self) -> dict[str, SchedulerStateRecord]:
+        rows = self._read(
+            "SELECT model_name, last_run_at, next_fire_at, paused, updated_at "
+            "FROM scheduler_state",
+            (),
+        )
+        return {row[0]: _scheduler_state(row) for row in rows}
+
     def read_events(self, after_id: int, *, limit: int) -> list[EventRecord]:
         rows = self._read(
             f"SELECT {EVENTS.select_list} FROM events WHERE id > ? ORDER BY id LIMIT ?",
             (after_id, limit),
         )
         return EVENTS.from_rows(rows)
+
+    def get_idempotency_key(self, scope: str, key: str) -> IdempotencyRecord | None:
+        rows = self._read(
+            f"SELECT {IDEMPOTENCY_KEYS.select_list} FROM idempotency_keys "
+            "WHERE scope = ? AND key = ? AND expires_at > ?",
+            (scope, key, encode_timestamp(utc_now())),
+        )
+        return IDEMPOTENCY_KEYS.from_row(rows[0]) if rows else None
 
     def event_bounds(self) -> tuple[int | None, int | None]:
         rows = self._read("SELECT min(id), max(id) FROM events", ())
@@ -314,6 +338,17 @@ class SQLiteStateStore:
                 conn.execute("ROLLBACK")
             raise
         return result
+
+
+def _scheduler_state(row: Sequence[Any]) -> SchedulerStateRecord:
+    name, last_run_at, next_fire_at, paused, updated_at = row
+    return SchedulerStateRecord(
+        model_name=name,
+        last_run_at=None if last_run_at is None else decode_timestamp(last_run_at),
+        next_fire_at=None if next_fire_at is None else decode_timestamp(next_fire_at),
+        paused=bool(paused),
+        updated_at=decode_timestamp(updated_at),
+    )
 
 
 def _delete_events(

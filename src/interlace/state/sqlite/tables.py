@@ -16,6 +16,7 @@ import msgspec
 
 from interlace.state.records import (
     EventRecord,
+    IdempotencyRecord,
     ModelStateRecord,
     RunRecord,
     TaskLogRecord,
@@ -24,6 +25,7 @@ from interlace.state.records import (
 
 __all__ = [
     "EVENTS",
+    "IDEMPOTENCY_KEYS",
     "MODEL_STATE",
     "RUNS",
     "TASKS",
@@ -187,3 +189,4 @@ TASKS = ColumnMap("tasks", TaskRecord, "task_id")
 MODEL_STATE = ColumnMap("model_state", ModelStateRecord, "model_name")
 EVENTS = ColumnMap("events", EventRecord, "id")
 TASK_LOGS = ColumnMap("task_logs", TaskLogRecord, "line")
+IDEMPOTENCY_KEYS = ColumnMap("idempotency_keys", IdempotencyRecord, "key")

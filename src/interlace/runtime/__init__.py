@@ -1,0 +1,1 @@
+"""The actor runtime that executes runs: manager, supervisors, tasks, event bus."""

@@ -1,0 +1,522 @@
+"""The run supervisor: one actor per run, owner of its task state machine.
+
+Task actors and worker callbacks only ever *tell* the supervisor, and the
+supervisor never waits on anything, so a run stays responsive to `Cancel`
+however long its tasks take. Every status change becomes one state write and
+one event, queued together for the state writer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import msgspec
+import pykka
+
+from interlace.engine.changes import Decision, SkipReason, decide
+from interlace.engine.definition import Materialise, ModelDefinition
+from interlace.runtime import messages as msg
+from interlace.runtime.execution import TaskJob
+from interlace.runtime.run_events import flow_event, progress_counts, task_event
+from interlace.runtime.run_plan import RunPlan, effective_retry
+from interlace.runtime.services import RunServices
+from interlace.runtime.status import TASK_TERMINAL, RunStatus, TaskStatus
+from interlace.runtime.task_actor import TaskActor
+from interlace.runtime.upstreams import catalog_snapshot, upstream_refs
+from interlace.state.ids import utc_now
+from interlace.state.records import ModelStateRecord, TaskRecord
+from interlace.state.writes import (
+    SaveModelState,
+    SaveWatermark,
+    UpdateRun,
+    UpdateTask,
+    Write,
+)
+from interlace.warehouse.materialise import WriteResult
+from interlace.warehouse.scratch import drop_run_scratch
+from interlace.warehouse.watermarks import CursorBounds
+
+__all__ = ["RunSupervisor"]
+
+logger = logging.getLogger(__name__)
+
+_BLOCKING_FAILURES = {TaskStatus.FAILED, TaskStatus.CANCELLED}
+_BLOCKING_SKIPS = {SkipReason.UPSTREAM_FAILED, SkipReason.RUN_CANCELLED}
+
+
+class RunSupervisor(pykka.ThreadingActor):
+    """Drives one run from `running` to a terminal status."""
+
+    def __init__(
+        self, *, plan: RunPlan, services: RunServices, manager: pykka.ActorRef[Any]
+    ) -> None:
+        super().__init__()
+        self._plan = plan
+        self._services = services
+        self._project = services.project
+        self._manager = manager
+        self._run_id = plan.run.run_id
+        self._tasks = {task.model_name: task for task in plan.tasks}
+        self._by_id = {task.task_id: task.model_name for task in plan.tasks}
+        self._dependants = _dependants(plan)
+        self._actors: dict[str, pykka.ActorRef[Any]] = {}
+        self._catalog: set[tuple[str, str, str]] = set()
+        self._last_progress: dict[str, float] = {}
+        self._cancel: msg.Cancel | None = None
+        self._started_at = utc_now()
+        self._closing = False
+
+    # --- lifecycle ----------------------------------------------------------------
+
+    def on_start(self) -> None:
+        now = self._started_at
+        self._services.write(
+            [
+                UpdateRun(
+                    run_id=self._run_id,
+                    changes={"status": RunStatus.RUNNING, "started_at": now},
+                ),
+                flow_event(
+                    "flow.started",
+                    self._run_id,
+                    now,
+                    trigger_type=self._plan.run.trigger_type,
+                    models=self._plan.models,
+                ),
+            ]
+        )
+        future = self._services.pool.submit(catalog_snapshot, self._services.warehouses)
+        future.add_done_callback(
+            lambda done: self.actor_ref.tell(
+                msg.CatalogLoaded(relations=frozenset(done.result()))
+            )
+        )
+
+    def on_receive(self, message: Any) -> Any:  # noqa: C901 - one case per message
+        match message:
+            case msg.CatalogLoaded(relations=relations):
+                self._catalog = set(relations)
+                self._begin()
+            case msg.ModelGranted(task_id=task_id):
+                self._granted(self._by_id[task_id])
+            case msg.TaskStarted(task_id=task_id, attempt=attempt):
+                self._started(self._by_id[task_id], attempt)
+            case msg.TaskRetrying():
+                self._retrying(message)
+            case msg.TaskMaterialising(task_id=task_id):
+                self._set_status(self._by_id[task_id], TaskStatus.MATERIALISING)
+            case msg.TaskProgress():
+                self._progress(message)
+            case msg.TaskSucceeded(task_id=task_id, result=result, watermark=mark):
+                self._succeeded(self._by_id[task_id], result, mark)
+            case msg.TaskFailed():
+                self._failed(message)
+            case msg.TaskCancelled(task_id=task_id, started=started):
+                self._task_cancelled(self._by_id[task_id], started=started)
+            case msg.Cancel():
+                self._cancel_run(message)
+            case msg.ScratchDropped():
+                self._close()
+            case _:
+                logger.warning("supervisor ignored unexpected message %r", message)
+        return None
+
+    # --- deciding -------------------------------------------------------------------
+
+    def _begin(self) -> None:
+        # Every dependant must be `waiting` before any root is evaluated: a root
+        # that is skipped at once unblocks only dependants already waiting.
+        roots = []
+        for name in self._tasks:
+            if self._plan.in_run_dependencies[name]:
+                self._set_status(name, TaskStatus.WAITING)
+            else:
+                roots.append(name)
+        for name in roots:
+            self._evaluate(name)
+        self._maybe_finish()
+
+    def _evaluate(self, name: str) -> None:
+        """Dependencies are terminal: skip, or make the task ready."""
+        if self._cancel is not None:
+            self._skip(name, SkipReason.RUN_CANCELLED)
+            return
+        failed = self._failed_dependency(name)
+        if failed is not None:
+            error = self._tasks[failed].error_message or self._tasks[failed].status
+            self._skip(
+                name,
+                SkipReason.UPSTREAM_FAILED,
+                error_message=f"Dependency '{failed}' failed: {error}",
+            )
+            return
+        decision = self._decide(name)
+        if not decision.run:
+            self._skip(name, SkipReason.NO_CHANGES)
+            return
+        self._set_status(
+            name, TaskStatus.READY, run_reason=decision.reason and decision.reason.value
+        )
+        task = self._tasks[name]
+        self._manager.tell(
+            msg.AcquireModel(run_id=self._run_id, task_id=task.task_id, model=name)
+        )
+
+    def _failed_dependency(self, name: str) -> str | None:
+        for upstream in self._plan.in_run_dependencies[name]:
+            task = self._tasks[upstream]
+            if (
+                task.status in _BLOCKING_FAILURES
+                or task.skipped_reason in _BLOCKING_SKIPS
+            ):
+                return upstream
+        return None
+
+    def _decide(self, name: str) -> Decision:
+        definition = self._project.models[name]
+        states = self._services.model_states
+        return decide(
+            forced=name in self._plan.forced,
+            hashes=self._project.hashes[name],
+            state=states.get(name),
+            target_exists=self._target_exists(definition),
+            upstream_states=[
+                (up, states.get(up)) for up in self._project.graph.upstream(name)
+            ],
+        )
+
+    def _target_exists(self, definition: ModelDefinition) -> bool:
+        if definition.materialise is Materialise.EPHEMERAL:
+            # Its table lives only inside a run, so every run must rebuild it.
+            return False
+        if definition.materialise is Materialise.NONE:
+            return True
+        connection = definition.connection or self._project.config.default_connection
+        key = (connection, definition.schema, definition.name)
+        return key in self._catalog
+
+    # --- executing ------------------------------------------------------------------
+
+    def _granted(self, name: str) -> None:
+        task = self._tasks[name]
+        if task.status != TaskStatus.READY:
+            # Skipped by a cancel while the lock request was in flight.
+            self._release(name)
+            return
+        decision = self._decide(name)
+        if not decision.run:
+            self._release(name)
+            self._skip(name, SkipReason.NO_CHANGES)
+            return
+        self._spawn(name)
+
+    def _spawn(self, name: str) -> None:
+        definition = self._project.models[name]
+        task = self._tasks[name]
+        metadata = self._plan.run.metadata
+        bounds, track = self._cursor_bounds(definition)
+        job = TaskJob(
+            definition=definition,
+            run_id=self._run_id,
+            task_id=task.task_id,
+            trigger_type=self._plan.run.trigger_type,
+            force=name in self._plan.forced,
+            since=metadata.get("since"),
+            until=metadata.get("until"),
+            watermark=self._services.watermarks.get(name),
+            upstreams=upstream_refs(self._project, definition, self._run_id),
+            retry=effective_retry(self._project, definition),
+            bounds=bounds,
+            track_watermark=track,
+        )
+        config = self._project.config
+        self._actors[task.task_id] = TaskActor.start(
+            job=job,
+            warehouse=self._services.warehouse_for(definition.connection),
+            pool=self._services.pool,
+            supervisor=self.actor_ref,
+            timeout_s=config.executor.task_timeout_s,
+            models_dir=config.models_dir,
+            log_max_lines=config.executor.task_log_max_lines,
+            write=self._services.write,
+        )
+
+    def _cursor_bounds(
+        self, definition: ModelDefinition
+    ) -> tuple[CursorBounds | None, bool]:
+        """The upstream filter of a cursor model, and whether it moves on.
+
+        A backfill window (`since`/`until`) replaces the watermark as bounds
+        and leaves the watermark where it is.
+        """
+        column = definition.cursor
+        if column is None:
+            return None, False
+        metadata = self._plan.run.metadata
+        since, until = metadata.get("since"), metadata.get("until")
+        if since is not None or until is not None:
+            return CursorBounds(column=column, lower=since, upper=until), False
+        watermark = self._services.watermarks.get(definition.name)
+        return CursorBounds(column=column, lower=watermark), True
+
+    def _started(self, name: str, attempt: int) -> None:
+        self._set_status(
+            name, TaskStatus.RUNNING, attempt=attempt, started_at=utc_now()
+        )
+
+    def _retrying(self, message: msg.TaskRetrying) -> None:
+        name = self._by_id[message.task_id]
+        task = self._update(name, attempt=message.attempt + 1)
+        self._emit(
+            name,
+            [],
+            task,
+            type_="task.retrying",
+            max_attempts=task.max_attempts,
+            delay_seconds=round(message.delay_seconds, 3),
+        )
+
+    def _progress(self, message: msg.TaskProgress) -> None:
+        name = self._by_id[message.task_id]
+        now = utc_now()
+        interval = self._project.config.executor.progress_interval_s
+        last = self._last_progress.get(name)
+        if last is not None and now.timestamp() - last < interval:
+            return
+        self._last_progress[name] = now.timestamp()
+        self._services.write(
+            [
+                flow_event(
+                    "task.progress",
+                    self._run_id,
+                    now,
+                    task_id=message.task_id,
+                    model_name=name,
+                    phase="writing",
+                    rows_written=message.rows_written,
+                    rows_total=message.rows_total,
+                )
+            ]
+        )
+
+    # --- task outcomes ------------------------------------------------------------
+
+    def _succeeded(self, name: str, result: WriteResult, watermark: str | None) -> None:
+        now = utc_now()
+        self._record_success(name, result, now)
+        if watermark is not None:
+            self._services.watermarks.set(name, watermark)
+            self._services.write(
+                [
+                    SaveWatermark(
+                        model_name=name, watermark=watermark, run_id=self._run_id
+                    )
+                ]
+            )
+        self._finish_task(
+            name,
+            TaskStatus.COMPLETED,
+            completed_at=now,
+            rows_processed=result.rows_processed,
+            rows_ingested=result.rows_ingested,
+            rows_inserted=result.rows_inserted,
+            rows_updated=result.rows_updated,
+            rows_deleted=result.rows_deleted,
+        )
+
+    def _record_success(self, name: str, result: WriteResult, now: dt.datetime) -> None:
+        definition = self._project.models[name]
+        code_hash, config_hash = self._project.hashes[name]
+        # Ephemeral output is folded into dependants' hashes instead: marking it
+        # materialised would make every dependant re-run on every run.
+        materialised = (
+            result.materialised and definition.materialise is not Materialise.EPHEMERAL
+        )
+        update = ModelStateRecord(
+            model_name=name,
+            code_hash=code_hash,
+            config_hash=config_hash,
+            last_success_at=now,
+            last_materialised_at=now if materialised else None,
+            last_run_at=now,
+            last_run_id=self._run_id,
+            last_status=TaskStatus.COMPLETED,
+        )
+        self._services.model_states.merge(update)
+        self._services.write([SaveModelState(state=update)])
+        connection = definition.connection or self._project.config.default_connection
+        if definition.materialise in {Materialise.TABLE, Materialise.VIEW}:
+            self._catalog.add((connection, definition.schema, name))
+
+    def _failed(self, message: msg.TaskFailed) -> None:
+        name = self._by_id[message.task_id]
+        self._finish_task(
+            name,
+            TaskStatus.FAILED,
+            completed_at=utc_now(),
+            error_type=message.error_type,
+            error_message=message.error_message,
+            error_stacktrace=message.error_stacktrace,
+        )
+
+    def _task_cancelled(self, name: str, *, started: bool) -> None:
+        if started:
+            self._finish_task(name, TaskStatus.CANCELLED, completed_at=utc_now())
+        else:
+            self._release(name)
+            self._actors.pop(self._tasks[name].task_id, None)
+            self._skip(name, SkipReason.RUN_CANCELLED)
+            self._maybe_finish()
+
+    def _finish_task(self, name: str, status: TaskStatus, **changes: Any) -> None:
+        self._actors.pop(self._tasks[name].task_id, None)
+        self._release(name)
+        self._set_status(name, status, **changes)
+        self._unblock_dependants(name)
+        self._maybe_finish()
+
+    def _unblock_dependants(self, name: str) -> None:
+        for dependant in self._dependants[name]:
+            if self._tasks[dependant].status != TaskStatus.WAITING:
+                continue
+            upstream = self._plan.in_run_dependencies[dependant]
+            if all(self._tasks[up].status in TASK_TERMINAL for up in upstream):
+                self._evaluate(dependant)
+
+    def _skip(self, name: str, reason: SkipReason, **changes: Any) -> None:
+        self._set_status(
+            name,
+            TaskStatus.SKIPPED,
+            skipped_reason=reason.value,
+            completed_at=utc_now(),
+            **changes,
+        )
+        self._unblock_dependants(name)
+
+    def _release(self, name: str) -> None:
+        self._manager.tell(msg.ReleaseModel(run_id=self._run_id, model=name))
+
+    # --- cancelling -----------------------------------------------------------------
+
+    def _cancel_run(self, cancel: msg.Cancel) -> None:
+        if self._cancel is not None or self._closing:
+            return
+        self._cancel = cancel
+        now = utc_now()
+        self._services.write(
+            [
+                UpdateRun(
+                    run_id=self._run_id, changes={"status": RunStatus.CANCELLING}
+                ),
+                flow_event("flow.cancelling", self._run_id, now, reason=cancel.reason),
+            ]
+        )
+        for name, task in self._tasks.items():
+            if task.task_id in self._actors:
+                self._actors[task.task_id].tell(cancel)
+            elif task.status not in TASK_TERMINAL:
+                if task.status == TaskStatus.READY:
+                    self._release(name)
+                self._skip(name, SkipReason.RUN_CANCELLED)
+        self._maybe_finish()
+
+    # --- finishing ------------------------------------------------------------------
+
+    def _maybe_finish(self) -> None:
+        if self._closing:
+            return
+        if any(task.status not in TASK_TERMINAL for task in self._tasks.values()):
+            return
+        self._closing = True
+        future = self._services.pool.submit(self._drop_scratch)
+        future.add_done_callback(lambda _: self.actor_ref.tell(msg.ScratchDropped()))
+
+    def _drop_scratch(self) -> None:
+        for warehouse in self._services.warehouses.values():
+            cursor = warehouse.cursor()
+            try:
+                drop_run_scratch(cursor, self._run_id)
+            except Exception:
+                logger.exception("could not drop scratch tables of %s", self._run_id)
+            finally:
+                cursor.close()
+
+    def _close(self) -> None:
+        now = utc_now()
+        status, error = self._final_status()
+        tasks = list(self._tasks.values())
+        counts = progress_counts(tasks)
+        duration = round((now - self._started_at).total_seconds(), 6)
+        self._services.write(
+            [
+                UpdateRun(
+                    run_id=self._run_id,
+                    changes={"status": status, "completed_at": now, "error": error},
+                ),
+                flow_event(
+                    f"flow.{status}",
+                    self._run_id,
+                    now,
+                    status=status.value,
+                    trigger_type=self._plan.run.trigger_type,
+                    duration=duration,
+                    error=error,
+                    **{k: v for k, v in counts.items() if k != "cancelled"},
+                ),
+            ]
+        )
+        run = msgspec.structs.replace(
+            self._plan.run,
+            status=status,
+            started_at=self._started_at,
+            completed_at=now,
+            error=error,
+        )
+        self._manager.tell(msg.RunFinished(run=run, tasks=tasks))
+        self.stop()
+
+    def _final_status(self) -> tuple[RunStatus, dict[str, Any] | None]:
+        failed = [t for t in self._tasks.values() if t.status == TaskStatus.FAILED]
+        if failed:
+            names = ", ".join(t.model_name for t in failed)
+            message = f"{len(failed)} task(s) failed: {names}"
+            return RunStatus.FAILED, {"code": "task_failed", "message": message}
+        if self._cancel is not None:
+            error = {"code": self._cancel.code, "message": self._cancel.reason}
+            return RunStatus.CANCELLED, error
+        return RunStatus.COMPLETED, None
+
+    # --- recording ------------------------------------------------------------------
+
+    def _update(self, name: str, **changes: Any) -> TaskRecord:
+        task = msgspec.structs.replace(self._tasks[name], **changes)
+        self._tasks[name] = task
+        return task
+
+    def _set_status(self, name: str, status: TaskStatus, **changes: Any) -> None:
+        changes["status"] = status
+        task = self._update(name, **changes)
+        write = UpdateTask(task_id=task.task_id, changes=changes)
+        self._emit(name, [write], task)
+
+    def _emit(
+        self,
+        name: str,
+        writes: list[Write],
+        task: TaskRecord,
+        *,
+        type_: str | None = None,
+        **extra: Any,
+    ) -> None:
+        event = task_event(task, utc_now(), type_=type_, **extra)
+        self._services.write([*writes, event])
+
+
+def _dependants(plan: RunPlan) -> dict[str, list[str]]:
+    dependants: dict[str, list[str]] = {task.model_name: [] for task in plan.tasks}
+    for name, upstream in plan.in_run_dependencies.items():
+        for up in upstream:
+            dependants[up].append(name)
+    return dependants
