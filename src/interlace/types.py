@@ -161,7 +161,9 @@ def _canonical_struct(body: str, original: str) -> str:
 
 
 def _split_top_level(body: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in body:
         if char in "<(":
             depth += 1

@@ -8,8 +8,9 @@ async callers must use them from a worker thread, never on an event loop.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 import pykka
 
@@ -20,12 +21,14 @@ from interlace.runtime import messages as msg
 from interlace.runtime.event_bus import EventBus, Listener, Subscribe, Unsubscribe
 from interlace.runtime.model_states import ModelStates, Watermarks
 from interlace.runtime.run_manager import RunManager, Submitted, cancel_message
+from interlace.runtime.scheduler import Clock, SchedulerHandle, start_scheduler
 from interlace.runtime.services import RunServices
 from interlace.state import open_state_store
 from interlace.state.batching import BatchingWriter
 from interlace.state.records import EventRecord
 from interlace.state.recovery import recover_abandoned_runs
 from interlace.state.store import StateStore
+from interlace.state.writes import Write
 from interlace.warehouse.database import AttachSpec, DuckDBWarehouse
 
 __all__ = ["Runtime"]
@@ -46,6 +49,7 @@ class Runtime:
         self._writer: BatchingWriter | None = None
         self._bus: pykka.ActorRef[Any] | None = None
         self._manager: pykka.ActorRef[Any] | None = None
+        self._scheduler: SchedulerHandle | None = None
 
     @property
     def store(self) -> StateStore:
@@ -89,10 +93,10 @@ class Runtime:
 
     def submit(self, request: msg.RunRequest) -> Submitted:
         """Create a run; raises `SelectionError` for unknown models."""
-        result: Submitted = self._require_manager().ask(
+        result = self._require_manager().ask(
             msg.SubmitRun(request=request), timeout=ASK_TIMEOUT_S
         )
-        return result
+        return cast(Submitted, result)
 
     def cancel(
         self, run_id: str, reason: str = "cancelled by user", *, code: str = "cancelled"
@@ -102,10 +106,10 @@ class Runtime:
         `code` becomes the run's `error.code` (`shutdown` when the service stops).
         """
         cancel = msg.Cancel(reason=reason, code=code)
-        answer: bool = self._require_manager().ask(
+        answer = self._require_manager().ask(
             cancel_message(run_id, cancel), timeout=ASK_TIMEOUT_S
         )
-        return answer
+        return bool(answer)
 
     def subscribe(self, listener: Listener) -> None:
         self._require_bus().ask(Subscribe(listener=listener), timeout=ASK_TIMEOUT_S)
@@ -118,8 +122,38 @@ class Runtime:
         if self._writer is not None:
             self._writer.flush(timeout)
 
+    def write(self, writes: Sequence[Write]) -> None:
+        """Queue state writes (events, scheduler state); never blocks."""
+        if self._writer is None:
+            raise RuntimeError("runtime is not started")
+        self._writer.submit_many(list(writes))
+
+    def start_scheduler(
+        self, *, firing: bool = True, clock: Clock | None = None
+    ) -> SchedulerHandle:
+        """Start the scheduler (§9); `firing=False` only answers and persists."""
+        if self._scheduler is None:
+            self._scheduler = start_scheduler(
+                project=self.project,
+                store=self.store,
+                submit=self.submit,
+                write=self.write,
+                firing=firing,
+                clock=clock,
+            )
+        return self._scheduler
+
+    @property
+    def scheduler(self) -> SchedulerHandle | None:
+        """The scheduler if `start_scheduler` was called, else None."""
+        return self._scheduler
+
     def stop(self, timeout: float = ASK_TIMEOUT_S) -> None:
         """Stop actors, finish queued writes and close every connection."""
+        # The scheduler first: a fire in progress still finds the run manager.
+        if self._scheduler is not None:
+            self._scheduler.stop(timeout)
+            self._scheduler = None
         if self._manager is not None:
             self._manager.stop(timeout=timeout)
             self._manager = None

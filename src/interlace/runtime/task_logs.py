@@ -140,6 +140,6 @@ def install_capture() -> None:
                 models.setLevel(logging.INFO)
             _installed = True
         if not isinstance(sys.stdout, _StreamTee):
-            sys.stdout = _StreamTee(sys.stdout, "stdout")  # type: ignore[assignment]
+            sys.stdout = _StreamTee(sys.stdout, "stdout")
         if not isinstance(sys.stderr, _StreamTee):
-            sys.stderr = _StreamTee(sys.stderr, "stderr")  # type: ignore[assignment]
+            sys.stderr = _StreamTee(sys.stderr, "stderr")

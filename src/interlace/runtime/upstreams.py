@@ -43,7 +43,7 @@ def catalog_snapshot(
     warehouses: Mapping[str, DuckDBWarehouse],
 ) -> set[tuple[str, str, str]]:
     """Every (connection, schema, name) table or view, read once per run."""
-    relations = set()
+    relations: set[tuple[str, str, str]] = set()
     for connection, warehouse in warehouses.items():
         cursor = warehouse.cursor()
         try:

@@ -1,0 +1,266 @@
+"""Stage a result into a scratch table, shaped, before it is written.
+
+Staging runs the model's relation inside DuckDB (`CREATE TABLE ... AS
+SELECT`), or appends Arrow batches one at a time as they arrive, applying
+the shaping SELECT (§4.9) on the way in. Cast failures therefore surface
+here, before the write transaction starts, and the staged table gives the
+exact row count (`rows_ingested`) and column types of the result.
+
+Batches are appended through a second cursor of the same database: a model
+may return a reader that streams from the task cursor, and running another
+statement on that cursor would invalidate the reader mid-stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import duckdb
+import msgspec
+import pyarrow as pa
+
+from interlace.engine.definition import ModelDefinition
+from interlace.errors import SchemaInferenceError, TaskError
+from interlace.types import canonical_from_duckdb
+from interlace.warehouse.boundary import (
+    check_cancelled,
+    duckdb_errors,
+    first_row,
+    translate,
+)
+from interlace.warehouse.identifiers import qualified, quote_ident
+from interlace.warehouse.results import BatchResult, RelationResult, ResultData
+from interlace.warehouse.scratch import SCRATCH_SCHEMA, ensure_schema, staging_name
+from interlace.warehouse.shaping import declared_columns_ddl, shaped_select
+
+__all__ = ["StagedResult", "drop_staged", "stage_result"]
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int | None], None]
+_FOREIGN_BATCH_ROWS = 100_000
+
+
+class StagedResult(msgspec.Struct, frozen=True, kw_only=True):
+    """A shaped result sitting in the scratch schema."""
+
+    name: str
+    """Table name inside `_interlace_scratch`."""
+    rows: int
+    columns: list[tuple[str, str]]
+    """Column names and canonical types, in order."""
+    sql_columns: list[tuple[str, str]]
+    """Column names and DuckDB types (as DESCRIBE reports them)."""
+
+    @property
+    def relation(self) -> str:
+        return qualified(SCRATCH_SCHEMA, self.name)
+
+
+def stage_result(
+    cursor: duckdb.DuckDBPyConnection,
+    result: ResultData,
+    definition: ModelDefinition,
+    *,
+    run_id: str,
+    cancelled: Callable[[], bool],
+    on_progress: Progress | None = None,
+) -> StagedResult | None:
+    """Stage `result`; None when it has no rows and no schema at all.
+
+    On any failure (including cancellation) the partial staging table is
+    dropped before the error propagates.
+    """
+    name = staging_name(run_id, definition.name)
+    target = qualified(SCRATCH_SCHEMA, name)
+    try:
+        created = _stage_any(cursor, result, target, definition, cancelled, on_progress)
+        if not created and not _stage_declared(cursor, target, definition):
+            return None
+        staged = _describe(cursor, name, target, definition.name)
+    except BaseException:
+        _drop_quietly(cursor, target)
+        raise
+    if on_progress is not None and isinstance(result, RelationResult):
+        on_progress(staged.rows, None)
+    return staged
+
+
+def _stage_any(
+    cursor: duckdb.DuckDBPyConnection,
+    result: ResultData,
+    target: str,
+    definition: ModelDefinition,
+    cancelled: Callable[[], bool],
+    on_progress: Progress | None,
+) -> bool:
+    if isinstance(result, RelationResult):
+        if _stage_relation(cursor, result.relation, target, definition):
+            return True
+        result = _foreign_relation_stream(result.relation, definition.name)
+    return _stage_batches(cursor, result, target, definition, cancelled, on_progress)
+
+
+def drop_staged(cursor: duckdb.DuckDBPyConnection, staged: StagedResult) -> None:
+    """Drop a staging table; failures are logged, the run scratch sweep retries."""
+    _drop_quietly(cursor, staged.relation)
+
+
+def _drop_quietly(cursor: duckdb.DuckDBPyConnection, table: str) -> None:
+    # A child cursor: the task cursor may still hold an open result (a model's
+    # reader that failed mid-stream), which would block any statement on it.
+    dropper = cursor.cursor()
+    try:
+        dropper.execute(f"DROP TABLE IF EXISTS {table}")
+    except duckdb.Error as exc:
+        logger.warning("could not drop staging table %s: %s", table, exc)
+    finally:
+        dropper.close()
+
+
+def _stage_relation(
+    cursor: duckdb.DuckDBPyConnection,
+    relation: duckdb.DuckDBPyRelation,
+    target: str,
+    definition: ModelDefinition,
+) -> bool:
+    """Run the relation into the staging table on the task cursor.
+
+    Returns False when the relation belongs to another connection (its view
+    is not visible here); the caller then streams it as Arrow instead.
+    """
+    view = f"_interlace_result_{secrets.token_hex(4)}"
+    # Model code may have left an execute() result half-read (`fetchone`),
+    # which blocks relation methods on the cursor; it is of no further use.
+    cursor.abort()
+    ensure_schema(cursor, SCRATCH_SCHEMA)
+    with duckdb_errors(model=definition.name, action="preparing the result"):
+        relation.create_view(view, replace=True)
+        if not _view_visible(cursor, view):
+            return False
+    select = shaped_select(definition, list(relation.columns))
+    statement = f"CREATE TABLE {target} AS SELECT {select} FROM {quote_ident(view)}"
+    try:
+        with _staging_errors(definition.name):
+            cursor.execute(statement)
+    finally:
+        with duckdb_errors(model=definition.name, action="dropping the result view"):
+            cursor.execute(f"DROP VIEW IF EXISTS {quote_ident(view)}")
+    return True
+
+
+def _foreign_relation_stream(
+    relation: duckdb.DuckDBPyRelation, model: str
+) -> BatchResult:
+    logger.debug("model %s returned a relation of another connection", model)
+    with duckdb_errors(model=model, action="reading the returned relation"):
+        reader = relation.to_arrow_reader(_FOREIGN_BATCH_ROWS)
+    return BatchResult(iter([reader]), model=model, hints={})
+
+
+def _stage_batches(
+    cursor: duckdb.DuckDBPyConnection,
+    result: BatchResult,
+    target: str,
+    definition: ModelDefinition,
+    cancelled: Callable[[], bool],
+    on_progress: Progress | None,
+) -> bool:
+    writer = cursor.cursor()
+    rows = 0
+    try:
+        ensure_schema(writer, SCRATCH_SCHEMA)
+        for batch in result:
+            check_cancelled(cancelled, definition.name)
+            _append(writer, target, definition, batch, first=rows == 0)
+            rows += batch.num_rows
+            if on_progress is not None:
+                on_progress(rows, None)
+        if rows == 0 and result.schema is not None:
+            empty = result.schema.empty_table().to_batches() or [
+                pa.RecordBatch.from_pylist([], schema=result.schema)
+            ]
+            _append(writer, target, definition, empty[0], first=True)
+            return True
+        return rows > 0
+    finally:
+        result.close()
+        writer.close()
+
+
+def _append(
+    writer: duckdb.DuckDBPyConnection,
+    target: str,
+    definition: ModelDefinition,
+    batch: pa.RecordBatch,
+    *,
+    first: bool,
+) -> None:
+    source = f"_interlace_batch_{secrets.token_hex(4)}"
+    select = shaped_select(definition, batch.schema.names)
+    if first:
+        statement = f"CREATE TABLE {target} AS SELECT {select} FROM {source}"
+    else:
+        statement = f"INSERT INTO {target} BY NAME SELECT {select} FROM {source}"
+    writer.register(source, batch)
+    try:
+        with _staging_errors(definition.name):
+            writer.execute(statement)
+    finally:
+        writer.unregister(source)
+
+
+def _stage_declared(
+    cursor: duckdb.DuckDBPyConnection, target: str, definition: ModelDefinition
+) -> bool:
+    """Create an empty staging table from `fields`; False without fields."""
+    columns = declared_columns_ddl(definition)
+    if not columns:
+        return False
+    with _staging_errors(definition.name):
+        cursor.execute(f"CREATE TABLE {target} ({columns})")
+    return True
+
+
+def _describe(
+    cursor: duckdb.DuckDBPyConnection, name: str, target: str, model: str
+) -> StagedResult:
+    with duckdb_errors(model=model, action="reading the staged result"):
+        described = cursor.execute(f"DESCRIBE {target}").fetchall()
+        row = first_row(cursor, f"SELECT count(*) FROM {target}")
+    sql_columns = [(str(col[0]), str(col[1])) for col in described]
+    columns = [(col, canonical_from_duckdb(kind)) for col, kind in sql_columns]
+    return StagedResult(
+        name=name,
+        rows=int(row[0]) if row else 0,
+        columns=columns,
+        sql_columns=sql_columns,
+    )
+
+
+@contextmanager
+def _staging_errors(model: str) -> Iterator[None]:
+    """Cast failures are schema errors; other failures are the model's."""
+    try:
+        yield
+    except duckdb.ConversionException as exc:
+        raise SchemaInferenceError(
+            f"Model '{model}': the result does not match the declared "
+            f"`fields`: {str(exc).strip()}",
+            model=model,
+        ) from exc
+    except duckdb.Error as exc:
+        action = "running the model's query"
+        raise translate(exc, model=model, action=action, error=TaskError) from exc
+
+
+def _view_visible(cursor: duckdb.DuckDBPyConnection, view: str) -> bool:
+    row = first_row(
+        cursor,
+        "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = $name",
+        {"name": view},
+    )
+    return row is not None and row[0] > 0
