@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from interlace.engine.project import Project
-from interlace.runtime.schedules import Schedule, parse_schedule
+from interlace.runtime.schedules import Schedule, next_fire_after, parse_schedule
 from interlace.runtime.status import RUN_TERMINAL
 from interlace.state.records import RunRecord, SchedulerStateRecord
 from interlace.state.store import RunFilter, StateStore
@@ -69,6 +69,11 @@ class ScheduleEntry:
 
     def is_due(self, now: dt.datetime) -> bool:
         return not self.paused and self.next_fire is not None and self.next_fire <= now
+
+    def advance(self, now: dt.datetime) -> None:
+        """Move past the fire that is due at `now`, dropping missed ones."""
+        if self.next_fire is not None:
+            self.next_fire = next_fire_after(self.schedule, self.next_fire, now)
 
     def has_capacity(self) -> bool:
         return len(self.active) < self.schedule.max_concurrency

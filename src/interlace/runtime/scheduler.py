@@ -27,13 +27,14 @@ import pykka
 
 from interlace.engine.project import Project
 from interlace.runtime.messages import RunRequest
+from interlace.runtime.run_manager import Submitted
 from interlace.runtime.schedule_book import (
     ScheduledModel,
     ScheduleEntry,
     SchedulerStatus,
     load_entries,
 )
-from interlace.runtime.schedules import first_fire, next_fire_after, second
+from interlace.runtime.schedules import first_fire, second
 from interlace.state.ids import iso_utc, utc_now
 from interlace.state.records import RunRecord
 from interlace.state.store import StateStore
@@ -54,8 +55,8 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
 """Returns the current time, timezone-aware; injectable for tests."""
 
-SubmitRun = Callable[[RunRequest], Any]
-"""Submits a run and returns `Submitted` (see `Runtime.submit`)."""
+SubmitRun = Callable[[RunRequest], Submitted]
+"""Submits a run (see `Runtime.submit`); blocks briefly on the run manager."""
 
 WriteState = Callable[[Sequence[Write]], None]
 """Queues state writes without blocking (see `Runtime.write`)."""
@@ -158,8 +159,7 @@ class Scheduler(pykka.ThreadingActor):
         ready = [entry for entry in due if entry.has_capacity()]
         skipped = [entry for entry in due if not entry.has_capacity()]
         for entry in due:
-            assert entry.next_fire is not None  # is_due checked it
-            entry.next_fire = next_fire_after(entry.schedule, entry.next_fire, now)
+            entry.advance(now)
         writes: list[Write] = [_skipped_event(entry, now) for entry in skipped]
         self._write([*writes, *(entry.record(now) for entry in due)])
         if ready:
@@ -181,7 +181,7 @@ class Scheduler(pykka.ThreadingActor):
             # already set and an exception here would stop the actor.
             logger.exception("scheduler could not submit a run for %s", names)
             return
-        run_id: str = submitted.run_id
+        run_id = submitted.run_id
         for entry in entries:
             entry.active.append(run_id)
         logger.info("scheduler fired %s as run %s", ", ".join(names), run_id)

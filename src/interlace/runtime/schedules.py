@@ -41,11 +41,14 @@ class Schedule(msgspec.Struct, frozen=True, kw_only=True):
     timezone: str = "UTC"
     """The zone `cron` is read in; ignored by interval schedules."""
     every_s: float | None = None
+    """Seconds between fires (an int when whole, as written)."""
     max_concurrency: int = 1
     """Scheduled runs of the model that may be active at once."""
 
     def next_after(self, moment: dt.datetime) -> dt.datetime | None:
         """The first fire strictly after `moment` (UTC), or None if never."""
+        if moment.tzinfo is None:
+            raise ValueError(f"expected a timezone-aware datetime, got {moment!r}")
         if self.every_s is not None:
             return moment + dt.timedelta(seconds=self.every_s)
         if self.cron is None:
@@ -72,11 +75,10 @@ def parse_schedule(value: Mapping[str, Any], default_timezone: str) -> Schedule:
     `OptionError` naming the option.
     """
     checked = VALIDATORS["schedule"](value)
-    every_s = checked.get("every_s")
     return Schedule(
         cron=checked.get("cron"),
         timezone=checked.get("timezone", default_timezone),
-        every_s=None if every_s is None else float(every_s),
+        every_s=checked.get("every_s"),
         max_concurrency=checked["max_concurrency"],
     )
 
