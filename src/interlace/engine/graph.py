@@ -78,12 +78,14 @@ class ModelGraph:
     ) -> list[str]:
         """Resolve selectors (`name`, `+name`, `name+`, `+name+`) in order.
 
-        No selectors means every model. The selection is then closed under
-        upstream unless `no_upstream`. Unknown names raise `SelectionError`
-        listing them all.
+        None selects every model and an empty sequence none. The selection is
+        then closed under upstream unless `no_upstream`. Unknown names raise
+        `SelectionError` listing them all.
         """
-        if not selectors:
+        if selectors is None:
             return self.order()
+        if not selectors:
+            return []
         parsed = [_parse_selector(selector) for selector in selectors]
         invalid = [name for name, _, _ in parsed if name not in self._models]
         if invalid:

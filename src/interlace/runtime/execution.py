@@ -20,6 +20,7 @@ from interlace.warehouse.identifiers import qualified, quote_ident
 from interlace.warehouse.inputs import UpstreamRef, bind_inputs, bound_inputs
 from interlace.warehouse.invoke import call_model, sql_result
 from interlace.warehouse.materialise import WriteResult, materialise
+from interlace.warehouse.streams import ensure_stream_table
 from interlace.warehouse.watermarks import (
     CursorBounds,
     column_type,
@@ -77,6 +78,10 @@ def execute_task(
     cursor = warehouse.cursor()
     control.attach(cursor)
     try:
+        if job.definition.type is ModelType.STREAM:
+            # A stream's body never runs: its table receives published events.
+            created = ensure_stream_table(warehouse, cursor, job.definition)
+            return TaskOutput(result=WriteResult(materialised=created))
         model = job.definition.name
         tables = bind_inputs(
             cursor, job.upstreams, cancelled=control.cancelled, model=model

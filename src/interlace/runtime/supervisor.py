@@ -28,6 +28,7 @@ from interlace.runtime.upstreams import catalog_snapshot, upstream_refs
 from interlace.state.ids import utc_now
 from interlace.state.records import ModelStateRecord, TaskRecord
 from interlace.state.writes import (
+    RecordSchemaVersion,
     SaveModelState,
     SaveWatermark,
     UpdateRun,
@@ -42,6 +43,7 @@ __all__ = ["RunSupervisor"]
 
 logger = logging.getLogger(__name__)
 
+_IN_RUN_ONLY = {Materialise.EPHEMERAL, Materialise.NONE}
 _BLOCKING_FAILURES = {TaskStatus.FAILED, TaskStatus.CANCELLED}
 _BLOCKING_SKIPS = {SkipReason.UPSTREAM_FAILED, SkipReason.RUN_CANCELLED}
 
@@ -324,6 +326,7 @@ class RunSupervisor(pykka.ThreadingActor):
             rows_inserted=result.rows_inserted,
             rows_updated=result.rows_updated,
             rows_deleted=result.rows_deleted,
+            schema_changes=result.schema_changes,
         )
 
     def _record_success(self, name: str, result: WriteResult, now: dt.datetime) -> None:
@@ -345,7 +348,16 @@ class RunSupervisor(pykka.ThreadingActor):
             last_status=TaskStatus.COMPLETED,
         )
         self._services.model_states.merge(update)
-        self._services.write([SaveModelState(state=update)])
+        writes: list[Write] = [SaveModelState(state=update)]
+        if result.schema_columns:
+            # The store numbers the version and skips an unchanged schema
+            # (SPEC §8.1), so every table write can simply report its schema.
+            writes.append(
+                RecordSchemaVersion(
+                    model_name=name, columns=result.schema_columns, detected_at=now
+                )
+            )
+        self._services.write(writes)
         connection = definition.connection or self._project.config.default_connection
         if definition.materialise in {Materialise.TABLE, Materialise.VIEW}:
             self._catalog.add((connection, definition.schema, name))
@@ -430,8 +442,19 @@ class RunSupervisor(pykka.ThreadingActor):
         if any(task.status not in TASK_TERMINAL for task in self._tasks.values()):
             return
         self._closing = True
+        if not self._wrote_scratch():
+            self._close()
+            return
         future = self._services.pool.submit(self._drop_scratch)
         future.add_done_callback(lambda _: self.actor_ref.tell(msg.ScratchDropped()))
+
+    def _wrote_scratch(self) -> bool:
+        """Whether an ephemeral or `none` model of this run left run output."""
+        return any(
+            self._project.models[name].materialise in _IN_RUN_ONLY
+            and task.started_at is not None
+            for name, task in self._tasks.items()
+        )
 
     def _drop_scratch(self) -> None:
         for warehouse in self._services.warehouses.values():

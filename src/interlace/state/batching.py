@@ -228,4 +228,6 @@ def _describe(write: Write) -> str:
             key = write.type
         case AppendTaskLogs():
             key = f"{len(write.lines)} lines"
+        case _:
+            key = getattr(write, "model_name", None) or getattr(write, "key", "")
     return f"`{type(write).__name__}` ({key})"

@@ -1,0 +1,1 @@
+"""The `interlace` command line (typer commands rendered with rich)."""
