@@ -32,6 +32,10 @@ demo:
     test -d demo || {{venv}}/interlace init demo
     {{venv}}/interlace run -d demo
 
+# Serve the demo project (REST API, events, scheduler) on 127.0.0.1:8080.
+serve *args: demo
+    {{venv}}/interlace serve -d demo {{args}}
+
 # Everything CI runs, from scratch.
 ci:
     bash .ci/run

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -17,8 +18,10 @@ from interlace.state.sqlite import MIGRATIONS, Migration, SQLiteStateStore
 from interlace.state.writes import AppendTaskLogs, InsertRun
 from tests.state.factories import make_log_line, make_run
 
-V2 = Migration(
-    version=2,
+NEWEST = len(MIGRATIONS)
+LEDGER = [(step.version, step.name) for step in MIGRATIONS]
+NEXT = Migration(
+    version=NEWEST + 1,
     name="runs_note",
     statements=("ALTER TABLE runs ADD COLUMN note TEXT",),
 )
@@ -67,6 +70,7 @@ def test_every_table_of_the_state_schema_exists(
         "cursors",
         "schema_history",
         "column_lineage",
+        "lineage_models",
         "scheduler_state",
         "idempotency_keys",
     }
@@ -96,21 +100,39 @@ def test_foreign_keys_are_enforced(store: SQLiteStateStore) -> None:
 def test_a_new_database_records_every_migration(
     store: SQLiteStateStore, state_path: Path
 ) -> None:
-    assert ledger(state_path) == [(1, "initial")]
+    assert ledger(state_path) == [(1, "initial"), (2, "lineage_models")]
 
 
-def test_a_v1_database_is_upgraded_when_a_v2_step_is_added(
+def test_a_database_is_upgraded_when_a_new_step_is_added(
     state_path: Path,
 ) -> None:
-    with SQLiteStateStore(state_path) as v1:
-        v1.apply([InsertRun(run=make_run(), tasks=[])])
+    with SQLiteStateStore(state_path) as current:
+        current.apply([InsertRun(run=make_run(), tasks=[])])
 
-    with SQLiteStateStore(state_path, migrations=(*MIGRATIONS, V2)) as v2:
-        run = v2.get_run("run_000000000001")
+    with SQLiteStateStore(state_path, migrations=(*MIGRATIONS, NEXT)) as upgraded:
+        run = upgraded.get_run("run_000000000001")
 
-    assert ledger(state_path) == [(1, "initial"), (2, "runs_note")]
+    assert ledger(state_path) == [*LEDGER, (NEWEST + 1, "runs_note")]
     assert "note" in columns(state_path, "runs")
     assert run == make_run()
+
+
+def test_a_v1_database_gains_the_lineage_tables_of_v2(state_path: Path) -> None:
+    with SQLiteStateStore(state_path, migrations=MIGRATIONS[:1]) as v1:
+        v1.apply([InsertRun(run=make_run(), tasks=[])])
+
+    SQLiteStateStore(state_path).close()
+
+    assert ledger(state_path)[:2] == [(1, "initial"), (2, "lineage_models")]
+    assert "position" in columns(state_path, "column_lineage")
+    assert columns(state_path, "lineage_models") == [
+        "model_name",
+        "definition_hash",
+        "columns",
+        "complete",
+        "error",
+        "computed_at",
+    ]
 
 
 def test_reopening_an_up_to_date_database_applies_nothing(
@@ -120,7 +142,7 @@ def test_reopening_an_up_to_date_database_applies_nothing(
 
     SQLiteStateStore(state_path).close()
 
-    assert ledger(state_path) == [(1, "initial")]
+    assert ledger(state_path) == LEDGER
 
 
 def test_a_failing_step_leaves_the_previous_version_intact(
@@ -128,7 +150,7 @@ def test_a_failing_step_leaves_the_previous_version_intact(
 ) -> None:
     SQLiteStateStore(state_path).close()
     broken = Migration(
-        version=2,
+        version=NEWEST + 1,
         name="broken",
         statements=("CREATE TABLE extra (x INTEGER)", "NOT SQL"),
     )
@@ -136,19 +158,21 @@ def test_a_failing_step_leaves_the_previous_version_intact(
     with pytest.raises(StateStoreError, match="syntax error"):
         SQLiteStateStore(state_path, migrations=(*MIGRATIONS, broken))
 
-    assert ledger(state_path) == [(1, "initial")]
+    assert ledger(state_path) == LEDGER
     assert columns(state_path, "extra") == []
 
 
 def test_a_database_from_a_newer_version_is_refused(state_path: Path) -> None:
-    SQLiteStateStore(state_path, migrations=(*MIGRATIONS, V2)).close()
+    SQLiteStateStore(state_path, migrations=(*MIGRATIONS, NEXT)).close()
 
-    with pytest.raises(StateStoreError, match="schema version 2, newer than version 1"):
+    expected = f"schema version {NEWEST + 1}, newer than version {NEWEST}"
+    with pytest.raises(StateStoreError, match=expected):
         SQLiteStateStore(state_path)
 
 
 def test_migrations_must_be_numbered_without_gaps(state_path: Path) -> None:
-    gap = Migration(version=3, name="gap", statements=())
+    gap = Migration(version=NEWEST + 2, name="gap", statements=())
+    found = [*range(1, NEWEST + 1), NEWEST + 2]
 
-    with pytest.raises(ValueError, match="found \\[1, 3\\]"):
+    with pytest.raises(ValueError, match=re.escape(f"found {found}")):
         SQLiteStateStore(state_path, migrations=(*MIGRATIONS, gap))

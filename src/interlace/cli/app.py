@@ -16,6 +16,7 @@ from interlace.cli.init import init
 from interlace.cli.plan import plan
 from interlace.cli.run import run
 from interlace.cli.schema import schema_app
+from interlace.cli.serve import serve
 
 __all__ = ["app", "main"]
 
@@ -31,6 +32,7 @@ app.command("run")(run)
 app.command("info")(info)
 app.command("plan")(plan)
 app.command("graph")(graph)
+app.command("serve")(serve)
 app.add_typer(config_app, name="config")
 app.add_typer(schema_app, name="schema")
 

@@ -14,6 +14,9 @@ import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
+from interlace.engine.breaking import find_breaking_changes
 from interlace.engine.changes import Decision, decide
 from interlace.engine.definition import Materialise, ModelDefinition
 from interlace.runtime.messages import RunRequest
@@ -63,10 +66,13 @@ def build_plan(
     model_states: Mapping[str, ModelStateRecord],
     catalog: Catalog,
     columns: LiveColumns | None = None,
+    store: StateStore | None = None,
 ) -> dict[str, Any]:
     """The §10.6 plan body for a run with these request fields.
 
-    Raises `SelectionError` for unknown selectors, as `run` would.
+    Breaking changes are found only with `store` (schema history and stored
+    lineage); the plan never writes to it. Raises `SelectionError` for
+    unknown selectors, as `run` would.
     """
     selected, forced = _selection(project, selectors, force, since, until, no_upstream)
     layers = project.graph.layers()
@@ -83,9 +89,11 @@ def build_plan(
         for name, decision in decisions.items()
         if not decision.run
     ]
-    # Breaking changes need column lineage (a separate, later feature); until
-    # then none are reported and the summary counts stay derived from this list.
-    breaking: list[dict[str, Any]] = []
+    breaking = _breaking_changes(project, will_run, model_states, store)
+    for entry in to_run:
+        entry["breaking_changes"] = [
+            item for item in breaking if item["model_name"] == entry["model_name"]
+        ]
     return {
         "models_to_run": to_run,
         "models_skipped": skipped,
@@ -99,6 +107,21 @@ def build_plan(
             "errors": sum(1 for item in breaking if item["severity"] == "error"),
         },
     }
+
+
+def _breaking_changes(
+    project: Project,
+    will_run: list[str],
+    model_states: Mapping[str, ModelStateRecord],
+    store: StateStore | None,
+) -> list[dict[str, Any]]:
+    """Only models that run can change their table; see `engine.breaking`."""
+    if store is None:
+        return []
+    found = find_breaking_changes(
+        project, will_run, store, recorded_models=model_states
+    )
+    return [msgspec.to_builtins(change) for change in found]
 
 
 def _selection(

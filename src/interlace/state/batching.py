@@ -229,5 +229,5 @@ def _describe(write: Write) -> str:
         case AppendTaskLogs():
             key = f"{len(write.lines)} lines"
         case _:
-            key = getattr(write, "model_name", None) or getattr(write, "key", "")
+            key = str(getattr(write, "model_name", getattr(write, "key", "")))
     return f"`{type(write).__name__}` ({key})"

@@ -15,9 +15,14 @@ import msgspec
 __all__ = [
     "EventRecord",
     "IdempotencyRecord",
+    "LineageColumnRecord",
+    "LineageEdgeRecord",
+    "LineageModelRecord",
     "ModelStateRecord",
     "RunRecord",
     "SchedulerStateRecord",
+    "SchemaColumn",
+    "SchemaVersionRecord",
     "TaskLogRecord",
     "TaskRecord",
 ]
@@ -139,3 +144,60 @@ class IdempotencyRecord(msgspec.Struct, frozen=True, kw_only=True):
     response_body: str | None = None
     created_at: dt.datetime
     expires_at: dt.datetime
+
+
+class SchemaColumn(msgspec.Struct, frozen=True, kw_only=True):
+    """One column of a model's table as schema history records it (SPEC §8.1)."""
+
+    name: str
+    type: str
+    """Canonical type (`interlace.types`), e.g. `int64` or `decimal(10,2)`."""
+    nullable: bool = True
+    is_primary_key: bool = False
+
+
+class SchemaVersionRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One version of a model's table schema; versions count from 1."""
+
+    model_name: str
+    version: int
+    detected_at: dt.datetime
+    columns: list[SchemaColumn]
+    """Every column of the table at that version, in table order."""
+
+
+class LineageColumnRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """An output column of a model as column lineage computed it (SPEC §8.2)."""
+
+    name: str
+    data_type: str | None = None
+    """Canonical type, None when lineage could not infer it."""
+
+
+class LineageEdgeRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One upstream column feeding one output column of a model."""
+
+    source_model: str
+    source_column: str
+    output_model: str
+    output_column: str
+    transformation_type: str
+    """`direct`, `renamed`, `derived`, `aggregated`, `joined`, `filtered`,
+    `cast`, `window` or `unknown`."""
+    transformation_expression: str | None = None
+    confidence: float = 1.0
+
+
+class LineageModelRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """What column lineage remembers about one model besides its edges."""
+
+    model_name: str
+    definition_hash: str
+    """The definition the lineage was computed from; another hash means stale."""
+    columns: list[LineageColumnRecord]
+    """Output columns in order."""
+    complete: bool = True
+    """False when `columns` may miss some (`*` over an unknown table)."""
+    error: str | None = None
+    """Why lineage could not be computed; there are no edges then."""
+    computed_at: dt.datetime

@@ -9,7 +9,7 @@ caller of `apply`, so backends need not order concurrent batches.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 import msgspec
@@ -17,9 +17,12 @@ import msgspec
 from interlace.state.records import (
     EventRecord,
     IdempotencyRecord,
+    LineageEdgeRecord,
+    LineageModelRecord,
     ModelStateRecord,
     RunRecord,
     SchedulerStateRecord,
+    SchemaVersionRecord,
     TaskLogRecord,
     TaskRecord,
 )
@@ -92,6 +95,37 @@ class StateStore(Protocol):
 
     def get_idempotency_key(self, scope: str, key: str) -> IdempotencyRecord | None:
         """The remembered answer for `key` in `scope`, unless it has expired."""
+        ...
+
+    def schema_versions(
+        self, model_name: str, *, limit: int, offset: int = 0
+    ) -> tuple[list[SchemaVersionRecord], int]:
+        """Recorded schema versions of a model, newest first, and their count."""
+        ...
+
+    def schema_version(
+        self, model_name: str, version: int
+    ) -> SchemaVersionRecord | None: ...
+
+    def latest_schema_version(self, model_name: str) -> SchemaVersionRecord | None:
+        """The model's newest recorded schema version (SPEC §8.1)."""
+        ...
+
+    def column_lineage(
+        self, models: Collection[str] | None = None
+    ) -> list[LineageEdgeRecord]:
+        """Stored lineage edges into `models` (None: every model), grouped
+        by output model in saved order (SPEC §8.2)."""
+        ...
+
+    def lineage_models(
+        self, models: Collection[str] | None = None
+    ) -> dict[str, LineageModelRecord]:
+        """Stored output columns, definition hash and error by model name."""
+        ...
+
+    def lineage_hashes(self) -> dict[str, str]:
+        """The definition hash each model's stored lineage was computed from."""
         ...
 
     def event_bounds(self) -> tuple[int | None, int | None]:

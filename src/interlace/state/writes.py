@@ -9,15 +9,19 @@ msgspec's default `type`, which is a field of `AppendEvent`.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import msgspec
 
 from interlace.state.records import (
     IdempotencyRecord,
+    LineageColumnRecord,
+    LineageEdgeRecord,
     ModelStateRecord,
     RunRecord,
     SchedulerStateRecord,
+    SchemaColumn,
     TaskLogRecord,
     TaskRecord,
 )
@@ -26,6 +30,8 @@ __all__ = [
     "AppendEvent",
     "AppendTaskLogs",
     "InsertRun",
+    "RecordSchemaVersion",
+    "SaveColumnLineage",
     "SaveIdempotencyKey",
     "SaveModelState",
     "SaveSchedulerState",
@@ -115,6 +121,40 @@ class SaveSchedulerState(
     state: SchedulerStateRecord
 
 
+class RecordSchemaVersion(
+    msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="op"
+):
+    """Record a model's table schema as its next version, if it changed.
+
+    The store numbers the version `max + 1` inside its own transaction, so
+    writers queued in the same or in concurrent batches never collide. It is
+    recorded when the model has no version yet (version 1) or when a column
+    is new or has another type than in the latest version; a schema that
+    only lacks columns of the latest version (a removal) adds no version
+    (SPEC §8.1).
+    """
+
+    model_name: str
+    columns: list[SchemaColumn]
+    """Every column of the table, in table order."""
+    detected_at: dt.datetime
+
+
+class SaveColumnLineage(
+    msgspec.Struct, frozen=True, kw_only=True, tag=True, tag_field="op"
+):
+    """Replace a model's column lineage: its output columns and the edges
+    into them (SPEC §8.2). The store stamps the computation time."""
+
+    model_name: str
+    definition_hash: str
+    columns: list[LineageColumnRecord]
+    edges: list[LineageEdgeRecord]
+    """Edges whose `output_model` is `model_name`, in output column order."""
+    complete: bool = True
+    error: str | None = None
+
+
 Write = (
     InsertRun
     | UpdateRun
@@ -125,4 +165,6 @@ Write = (
     | AppendTaskLogs
     | SaveWatermark
     | SaveIdempotencyKey
+    | RecordSchemaVersion
+    | SaveColumnLineage
 )

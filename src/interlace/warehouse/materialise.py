@@ -3,9 +3,10 @@
 `materialise` takes what the model produced (a Python return value, or the
 relation of a SQL model), stages it in the scratch schema (shaped by
 `fields` / `strict` / `column_mapping`), then writes it in one transaction on
-the task cursor according to the materialisation and strategy. A failed or
-cancelled task leaves the target unchanged; the staging table is always
-dropped afterwards.
+the task cursor according to the materialisation and strategy; an existing
+table is first reconciled with the result by the model's `schema_mode`
+(`evolution`), inside the same transaction. A failed or cancelled task
+leaves the target unchanged; the staging table is always dropped afterwards.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import msgspec
 
 from interlace.engine.definition import Materialise, ModelDefinition, Strategy
 from interlace.errors import SchemaInferenceError, WriteError
+from interlace.state.records import SchemaColumn
 from interlace.types import canonical_from_duckdb
 from interlace.warehouse.boundary import (
     check_cancelled,
@@ -27,11 +29,11 @@ from interlace.warehouse.boundary import (
     write_transaction,
 )
 from interlace.warehouse.database import DuckDBWarehouse
-from interlace.warehouse.evolution import reconcile_target
+from interlace.warehouse.evolution import reconcile_target, table_schema
 from interlace.warehouse.identifiers import qualified, quote_ident
 from interlace.warehouse.inputs import bound_inputs
 from interlace.warehouse.results import to_result
-from interlace.warehouse.scd2 import write_scd2
+from interlace.warehouse.scd2 import scd2_options, write_scd2
 from interlace.warehouse.scratch import (
     SCRATCH_SCHEMA,
     ensure_schema,
@@ -60,6 +62,9 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int | None], None]
 
+# Strategies that replace every row: existing values need not convert.
+_REPLACING = frozenset({Strategy.REPLACE, Strategy.NONE})
+
 
 class WriteResult(msgspec.Struct, frozen=True, kw_only=True):
     """What one task wrote."""
@@ -76,6 +81,11 @@ class WriteResult(msgspec.Struct, frozen=True, kw_only=True):
     """The target's data may have changed."""
     columns: list[tuple[str, str]] = msgspec.field(default_factory=list)
     """Name and canonical type of each written result column."""
+    schema_columns: list[SchemaColumn] = msgspec.field(default_factory=list)
+    """Every column of the target table after a `table` write, as schema
+    history records it (SPEC §8.1); empty when no table was written."""
+    schema_changes: int = 0
+    """Columns this write added to or retyped in an existing target."""
 
 
 def materialise(
@@ -156,8 +166,37 @@ def _write_table(
         if kind == "view":
             # A model that used to be a view: the view holds no data.
             cursor.execute(f"DROP VIEW {target}")
+        changed = 0
+        if kind == "table":
+            changed = _evolve(cursor, definition, target, staged)
         counters = _apply_strategy(cursor, definition, target, staged, kind == "table")
-    return _written(staged, counters, materialised=True)
+        schema = table_schema(cursor, target, definition.primary_key)
+    return msgspec.structs.replace(
+        _written(staged, counters, materialised=True),
+        schema_columns=schema,
+        schema_changes=changed,
+    )
+
+
+def _evolve(
+    cursor: duckdb.DuckDBPyConnection,
+    definition: ModelDefinition,
+    target: str,
+    staged: StagedResult,
+) -> int:
+    """Apply the schema mode to an existing target (see `evolution`)."""
+    strategy = definition.effective_strategy
+    managed: list[str] = []
+    if strategy is Strategy.SCD_TYPE_2:
+        managed = scd2_options(definition).history_columns
+    return reconcile_target(
+        cursor,
+        definition,
+        target,
+        staged,
+        managed=managed,
+        keeps_rows=strategy not in _REPLACING,
+    )
 
 
 def _apply_strategy(
@@ -169,13 +208,10 @@ def _apply_strategy(
 ) -> Counters:
     strategy = definition.effective_strategy
     if strategy is Strategy.SCD_TYPE_2:
-        if exists:
-            reconcile_target(cursor, target, staged.sql_columns)
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         return write_scd2(cursor, target, staged, definition, exists=exists, now=now)
     if not exists:
         return create_target(cursor, target, staged)
-    reconcile_target(cursor, target, staged.sql_columns)
     if strategy is Strategy.APPEND:
         return write_append(cursor, target, staged)
     if strategy is Strategy.MERGE_BY_KEY:

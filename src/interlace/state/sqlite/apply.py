@@ -20,6 +20,8 @@ import msgspec
 from interlace.errors import StateStoreError
 from interlace.state.ids import iso_utc
 from interlace.state.records import EventRecord, RunRecord, TaskRecord
+from interlace.state.sqlite.lineage import save_column_lineage
+from interlace.state.sqlite.schema_history import record_schema_versions
 from interlace.state.sqlite.tables import (
     IDEMPOTENCY_KEYS,
     MODEL_STATE,
@@ -34,6 +36,8 @@ from interlace.state.writes import (
     AppendEvent,
     AppendTaskLogs,
     InsertRun,
+    RecordSchemaVersion,
+    SaveColumnLineage,
     SaveIdempotencyKey,
     SaveModelState,
     SaveSchedulerState,
@@ -75,6 +79,10 @@ def apply_writes(  # noqa: C901 - one case per write operation
                 _save_watermarks(conn, batch, now)
             case SaveIdempotencyKey():
                 _save_idempotency_keys(conn, batch, now)
+            case RecordSchemaVersion():
+                record_schema_versions(conn, batch)
+            case SaveColumnLineage():
+                save_column_lineage(conn, batch, now)
     return events
 
 
@@ -99,6 +107,8 @@ _SIMPLE_WRITES = (
     AppendTaskLogs,
     SaveWatermark,
     SaveIdempotencyKey,
+    RecordSchemaVersion,
+    SaveColumnLineage,
 )
 
 

@@ -197,12 +197,30 @@ _V1_LATER_FEATURES = (
     "CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at)",
 )
 
+# Column lineage (§8.2) also needs, per model, the definition it was computed
+# from (to know when it is stale), the output columns (a model may have
+# columns without edges) and why it failed; edges keep their column order.
+_V2_LINEAGE_MODELS = (
+    """
+    CREATE TABLE lineage_models (
+        model_name TEXT PRIMARY KEY,
+        definition_hash TEXT NOT NULL,
+        columns TEXT NOT NULL,
+        complete INTEGER NOT NULL,
+        error TEXT,
+        computed_at TEXT NOT NULL
+    )
+    """,
+    "ALTER TABLE column_lineage ADD COLUMN position INTEGER NOT NULL DEFAULT 0",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         version=1,
         name="initial",
         statements=_V1_RUNS_AND_TASKS + _V1_STATE_AND_EVENTS + _V1_LATER_FEATURES,
     ),
+    Migration(version=2, name="lineage_models", statements=_V2_LINEAGE_MODELS),
 )
 
 

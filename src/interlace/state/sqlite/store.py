@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,12 +31,17 @@ from interlace.state.ids import utc_now
 from interlace.state.records import (
     EventRecord,
     IdempotencyRecord,
+    LineageEdgeRecord,
+    LineageModelRecord,
     ModelStateRecord,
     RunRecord,
     SchedulerStateRecord,
+    SchemaVersionRecord,
     TaskLogRecord,
     TaskRecord,
 )
+from interlace.state.sqlite import lineage
+from interlace.state.sqlite import schema_history as history
 from interlace.state.sqlite.apply import apply_writes
 from interlace.state.sqlite.migrations import MIGRATIONS, Migration, migrate
 from interlace.state.sqlite.queries import Query, run_filter_query
@@ -211,6 +216,44 @@ class SQLiteStateStore:
             (scope, key, encode_timestamp(utc_now())),
         )
         return IDEMPOTENCY_KEYS.from_row(rows[0]) if rows else None
+
+    def schema_versions(
+        self, model_name: str, *, limit: int, offset: int = 0
+    ) -> tuple[list[SchemaVersionRecord], int]:
+        query = Query(params=(model_name,))
+        rows, total = self._page(
+            query, history.VERSION_PAGE_SQL, history.VERSION_COUNT_SQL, limit, offset
+        )
+        return history.versions_from_rows(model_name, rows), total
+
+    def schema_version(
+        self, model_name: str, version: int
+    ) -> SchemaVersionRecord | None:
+        rows = self._read(history.VERSION_SQL, (model_name, version))
+        versions = history.versions_from_rows(model_name, rows)
+        return versions[0] if versions else None
+
+    def latest_schema_version(self, model_name: str) -> SchemaVersionRecord | None:
+        rows = self._read(history.LATEST_VERSION_SQL, (model_name,))
+        versions = history.versions_from_rows(model_name, rows)
+        return versions[0] if versions else None
+
+    def column_lineage(
+        self, models: Collection[str] | None = None
+    ) -> list[LineageEdgeRecord]:
+        sql, params = lineage.edges_query(models)
+        return lineage.edges_from_rows(self._read(sql, params))
+
+    def lineage_models(
+        self, models: Collection[str] | None = None
+    ) -> dict[str, LineageModelRecord]:
+        sql, params = lineage.models_query(models)
+        records = lineage.models_from_rows(self._read(sql, params))
+        return {record.model_name: record for record in records}
+
+    def lineage_hashes(self) -> dict[str, str]:
+        rows = self._read("SELECT model_name, definition_hash FROM lineage_models", ())
+        return dict(rows)
 
     def event_bounds(self) -> tuple[int | None, int | None]:
         rows = self._read("SELECT min(id), max(id) FROM events", ())
