@@ -21,7 +21,7 @@ import duckdb
 import msgspec
 
 from interlace.errors import WarehouseError
-from interlace.warehouse.boundary import duckdb_errors, first_row
+from interlace.warehouse.boundary import duckdb_errors, first_row, translate
 from interlace.warehouse.identifiers import quote_ident, quote_literal
 
 __all__ = ["AttachSpec", "DuckDBWarehouse", "attach_statement"]
@@ -70,6 +70,9 @@ class DuckDBWarehouse:
         statements = [attach_statement(spec) for spec in self.attach]
         self._attach_statements = tuple(statements)
         self._apply_attach(self._connection)
+        with duckdb_errors(model=None, action="reading the database name"):
+            row = first_row(self._connection, "SELECT current_database()")
+        self.database_name = str(row[0]) if row else "memory"
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A new cursor with its own temporary objects and transactions."""
@@ -107,20 +110,21 @@ class DuckDBWarehouse:
         """Whether `schema.name` is a table, a view, or missing.
 
         Only the warehouse's own catalog counts: temporary views of the
-        cursor (upstream bindings) and attached catalogs are ignored.
+        cursor (upstream bindings) and attached catalogs are ignored. A
+        catalog lookup by fully qualified name costs a fraction of a
+        millisecond, where scanning `duckdb_tables()` grows with the number
+        of tables (30 ms at a thousand).
         """
-        query = (
-            "SELECT 'table' FROM duckdb_tables() WHERE database_name ="
-            " current_database() AND schema_name = $schema AND table_name = $name"
-            " AND NOT temporary UNION ALL SELECT 'view' FROM duckdb_views()"
-            " WHERE database_name = current_database() AND schema_name = $schema"
-            " AND view_name = $name AND NOT temporary"
-        )
-        with duckdb_errors(model=None, action=f"looking up `{schema}.{name}`"):
-            row = first_row(cursor, query, {"schema": schema, "name": name})
-        if row is None:
+        parts = (self.database_name, schema, name)
+        qualified_name = ".".join(quote_ident(part) for part in parts)
+        try:
+            relation = cursor.table(qualified_name)
+        except duckdb.CatalogException:
             return None
-        return "table" if row[0] == "table" else "view"
+        except duckdb.Error as exc:
+            action = f"looking up `{schema}.{name}`"
+            raise translate(exc, model=None, action=action) from exc
+        return "table" if relation.type == "TABLE_RELATION" else "view"
 
     def close(self) -> None:
         """Close the database; cursors handed out stop working."""

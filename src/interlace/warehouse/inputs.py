@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 _bindings: weakref.WeakKeyDictionary[
     duckdb.DuckDBPyConnection, dict[str, UpstreamRef]
 ] = weakref.WeakKeyDictionary()
+_databases: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, str] = (
+    weakref.WeakKeyDictionary()
+)
 _bindings_lock = threading.Lock()
 
 
@@ -72,39 +75,42 @@ def bind_inputs(
     tables: dict[str, Table] = {}
     for ref in refs:
         check_cancelled(cancelled, model)
-        source = _resolve_source(cursor, ref)
+        source = _bind(cursor, ref, model)
         if source is None:
             if ref.optional:
                 logger.debug("optional upstream %s is absent", ref.name)
                 continue
             raise MissingDependency(_missing_message(ref, model), model=model)
-        _create_view(cursor, ref, _in_catalog(cursor, source), model)
         _remember(cursor, msgspec.structs.replace(ref, source_sql=source))
         tables[ref.name] = Table(cursor, ref.name, cancelled=cancelled)
     return tables
+
+
+def _bind(
+    cursor: duckdb.DuckDBPyConnection, ref: UpstreamRef, model: str | None
+) -> str | None:
+    """Create the temporary view of `ref`; its source, or None when missing.
+
+    A model's source is bound directly: creating the view fails with a
+    catalog error when the source is missing, which saves a probe query per
+    upstream on the hot path of every task.
+    """
+    if ref.source_sql is None:
+        source = _external_source(cursor, ref.name)
+        if source is not None:
+            _create_view(cursor, ref, _in_catalog(cursor, source), model)
+        return source
+    try:
+        _create_view(cursor, ref, _in_catalog(cursor, ref.source_sql), model)
+    except MissingDependency:
+        return None
+    return ref.source_sql
 
 
 def bound_inputs(cursor: duckdb.DuckDBPyConnection) -> Mapping[str, UpstreamRef]:
     """The upstreams bound on `cursor`, by name, with resolved sources."""
     with _bindings_lock:
         return dict(_bindings.get(cursor, {}))
-
-
-def _resolve_source(cursor: duckdb.DuckDBPyConnection, ref: UpstreamRef) -> str | None:
-    """The qualified source of `ref`, or None when it does not exist."""
-    if ref.source_sql is not None:
-        probe = f"SELECT * FROM {ref.source_sql} LIMIT 0"
-        try:
-            cursor.execute(probe)
-        except duckdb.CatalogException:
-            return None
-        except duckdb.Error as exc:
-            action = f"reading upstream '{ref.name}' from {ref.source_sql}"
-            raise translate(
-                exc, model=None, action=action, error=MissingDependency
-            ) from exc
-        return ref.source_sql
-    return _external_source(cursor, ref.name)
 
 
 def _external_source(cursor: duckdb.DuckDBPyConnection, name: str) -> str | None:
@@ -133,9 +139,21 @@ def _in_catalog(cursor: duckdb.DuckDBPyConnection, source: str) -> str:
     table = exp.to_table(source, dialect="duckdb")
     if table.catalog:
         return source
+    database = _database_name(cursor)
+    return f"{quote_ident(database)}.{source}" if database else source
+
+
+def _database_name(cursor: duckdb.DuckDBPyConnection) -> str:
+    """`current_database()` of `cursor`, asked once per cursor."""
+    with _bindings_lock:
+        known = _databases.get(cursor)
+    if known is not None:
+        return known
     row = first_row(cursor, "SELECT current_database()")
-    database = quote_ident(str(row[0])) if row else ""
-    return f"{database}.{source}" if database else source
+    name = str(row[0]) if row else ""
+    with _bindings_lock:
+        _databases[cursor] = name
+    return name
 
 
 def _create_view(
@@ -149,8 +167,13 @@ def _create_view(
     )
     if ref.filter_sql:
         statement += f" WHERE {ref.filter_sql}"
-    with duckdb_errors(model=model, action=f"binding upstream `{ref.name}`"):
+    try:
         cursor.execute(statement)
+    except duckdb.CatalogException as exc:
+        raise MissingDependency(_missing_message(ref, model), model=model) from exc
+    except duckdb.Error as exc:
+        action = f"binding upstream `{ref.name}`"
+        raise translate(exc, model=model, action=action) from exc
 
 
 def _remember(cursor: duckdb.DuckDBPyConnection, ref: UpstreamRef) -> None:

@@ -19,7 +19,12 @@ from typing import Any
 import duckdb
 import msgspec
 
-from interlace.engine.definition import Materialise, ModelDefinition, Strategy
+from interlace.engine.definition import (
+    Materialise,
+    ModelDefinition,
+    ModelType,
+    Strategy,
+)
 from interlace.errors import SchemaInferenceError, WriteError
 from interlace.state.records import SchemaColumn
 from interlace.types import canonical_from_duckdb
@@ -32,7 +37,7 @@ from interlace.warehouse.database import DuckDBWarehouse
 from interlace.warehouse.evolution import reconcile_target, table_schema
 from interlace.warehouse.identifiers import qualified, quote_ident
 from interlace.warehouse.inputs import bound_inputs
-from interlace.warehouse.results import to_result
+from interlace.warehouse.results import RelationResult, to_result
 from interlace.warehouse.scd2 import scd2_options, write_scd2
 from interlace.warehouse.scratch import (
     SCRATCH_SCHEMA,
@@ -107,6 +112,9 @@ def materialise(
     result = to_result(value, model=definition.name, hints=raw_hints(definition))
     if result is None:
         return WriteResult()
+    if isinstance(result, RelationResult) and definition.type is ModelType.SQL:
+        query = (definition.sql or "").strip().rstrip(";")
+        result = msgspec.structs.replace(result, query=query)
     staged = stage_result(
         cursor,
         result,
@@ -231,9 +239,16 @@ def _write_run_output(
     with write_transaction(
         cursor, model=definition.name, cancelled=cancelled, error=WriteError
     ):
-        # Renaming the staging table avoids copying the data a second time.
-        cursor.execute(f"DROP TABLE IF EXISTS {qualified(SCRATCH_SCHEMA, name)}")
-        cursor.execute(f"ALTER TABLE {staged.relation} RENAME TO {quote_ident(name)}")
+        output = qualified(SCRATCH_SCHEMA, name)
+        cursor.execute(f"DROP TABLE IF EXISTS {output}")
+        if staged.temporary:
+            # Other tasks' cursors cannot see a temporary table: copy it.
+            cursor.execute(f"CREATE TABLE {output} AS SELECT * FROM {staged.relation}")
+        else:
+            # Renaming the staging table avoids copying the data a second time.
+            cursor.execute(
+                f"ALTER TABLE {staged.relation} RENAME TO {quote_ident(name)}"
+            )
 
 
 def _write_view(

@@ -39,6 +39,9 @@ class RelationResult(msgspec.Struct, frozen=True, kw_only=True):
     """A result that executes inside DuckDB on the task cursor."""
 
     relation: duckdb.DuckDBPyRelation
+    query: str | None = None
+    """The SQL the relation was built from on the task cursor, when known
+    (SQL models): staging then runs it directly, with no helper view."""
 
 
 class BatchResult:

@@ -6,9 +6,12 @@ the shaping SELECT (§4.9) on the way in. Cast failures therefore surface
 here, before the write transaction starts, and the staged table gives the
 exact row count (`rows_ingested`) and column types of the result.
 
-Batches are appended through a second cursor of the same database: a model
-may return a reader that streams from the task cursor, and running another
-statement on that cursor would invalidate the reader mid-stream.
+A relation run on the task cursor is staged in a temporary table: it lives
+in memory, private to the task, so staging costs no write-ahead log entry
+and no fsync. Batches are appended through a second cursor of the same
+database instead (into the scratch schema): a model may return a reader that
+streams from the task cursor, and running another statement on that cursor
+would invalidate the reader mid-stream.
 """
 
 from __future__ import annotations
@@ -47,17 +50,16 @@ _FOREIGN_BATCH_ROWS = 100_000
 class StagedResult(msgspec.Struct, frozen=True, kw_only=True):
     """A shaped result sitting in the scratch schema."""
 
-    name: str
-    """Table name inside `_interlace_scratch`."""
+    relation: str
+    """The qualified staging table."""
+    temporary: bool
+    """True for a temporary table of the task cursor, False for the scratch
+    schema (visible to every cursor)."""
     rows: int
     columns: list[tuple[str, str]]
     """Column names and canonical types, in order."""
     sql_columns: list[tuple[str, str]]
     """Column names and DuckDB types (as DESCRIBE reports them)."""
-
-    @property
-    def relation(self) -> str:
-        return qualified(SCRATCH_SCHEMA, self.name)
 
 
 def stage_result(
@@ -75,81 +77,123 @@ def stage_result(
     dropped before the error propagates.
     """
     name = staging_name(run_id, definition.name)
+    temporary = _TEMPORARY + quote_ident(name)
     target = qualified(SCRATCH_SCHEMA, name)
     try:
-        created = _stage_any(cursor, result, target, definition, cancelled, on_progress)
-        if not created and not _stage_declared(cursor, target, definition):
+        staged = _stage_any(
+            cursor, result, (temporary, target), definition, cancelled, on_progress
+        )
+        if staged is None and _stage_declared(cursor, target, definition):
+            staged = _Staged(target, temporary=False, rows=0)
+        if staged is None:
             return None
-        staged = _describe(cursor, name, target, definition.name)
+        described = _describe(cursor, staged, definition.name)
     except BaseException:
-        _drop_quietly(cursor, target)
+        _drop_quietly(cursor, temporary, temporary=True)
+        _drop_quietly(cursor, target, temporary=False)
         raise
     if on_progress is not None and isinstance(result, RelationResult):
-        on_progress(staged.rows, None)
-    return staged
+        on_progress(described.rows, None)
+    return described
+
+
+_TEMPORARY = '"temp"."main".'
+
+
+class _Staged(msgspec.Struct, frozen=True):
+    relation: str
+    temporary: bool
+    rows: int
 
 
 def _stage_any(
     cursor: duckdb.DuckDBPyConnection,
     result: ResultData,
-    target: str,
+    targets: tuple[str, str],
     definition: ModelDefinition,
     cancelled: Callable[[], bool],
     on_progress: Progress | None,
-) -> bool:
+) -> _Staged | None:
+    """Stage into the temporary target (relations) or the scratch one."""
+    temporary, target = targets
     if isinstance(result, RelationResult):
-        if _stage_relation(cursor, result.relation, target, definition):
-            return True
+        rows = _stage_relation(cursor, result, temporary, definition)
+        if rows is not None:
+            return _Staged(temporary, temporary=True, rows=rows)
         result = _foreign_relation_stream(result.relation, definition.name)
-    return _stage_batches(cursor, result, target, definition, cancelled, on_progress)
+    rows = _stage_batches(cursor, result, target, definition, cancelled, on_progress)
+    return None if rows is None else _Staged(target, temporary=False, rows=rows)
 
 
 def drop_staged(cursor: duckdb.DuckDBPyConnection, staged: StagedResult) -> None:
     """Drop a staging table; failures are logged, the run scratch sweep retries."""
-    _drop_quietly(cursor, staged.relation)
+    _drop_quietly(cursor, staged.relation, temporary=staged.temporary)
 
 
-def _drop_quietly(cursor: duckdb.DuckDBPyConnection, table: str) -> None:
-    # A child cursor: the task cursor may still hold an open result (a model's
+def _drop_quietly(
+    cursor: duckdb.DuckDBPyConnection, table: str, *, temporary: bool
+) -> None:
+    # A temporary table is visible to the task cursor only. Otherwise use a
+    # child cursor: the task cursor may still hold an open result (a model's
     # reader that failed mid-stream), which would block any statement on it.
-    dropper = cursor.cursor()
+    dropper = cursor if temporary else cursor.cursor()
     try:
         dropper.execute(f"DROP TABLE IF EXISTS {table}")
     except duckdb.Error as exc:
         logger.warning("could not drop staging table %s: %s", table, exc)
     finally:
-        dropper.close()
+        if not temporary:
+            dropper.close()
 
 
 def _stage_relation(
     cursor: duckdb.DuckDBPyConnection,
-    relation: duckdb.DuckDBPyRelation,
+    result: RelationResult,
     target: str,
     definition: ModelDefinition,
-) -> bool:
-    """Run the relation into the staging table on the task cursor.
+) -> int | None:
+    """Run the relation into a temporary table of the task cursor.
 
-    Returns False when the relation belongs to another connection (its view
-    is not visible here); the caller then streams it as Arrow instead.
+    Returns the row count, or None when the relation belongs to another
+    database (its view is not visible here); the caller then streams it as
+    Arrow instead.
     """
-    view = f"_interlace_result_{secrets.token_hex(4)}"
+    relation = result.relation
+    select = shaped_select(definition, list(relation.columns))
     # Model code may have left an execute() result half-read (`fetchone`),
     # which blocks relation methods on the cursor; it is of no further use.
     cursor.abort()
-    ensure_schema(cursor, SCRATCH_SCHEMA)
-    with duckdb_errors(model=definition.name, action="preparing the result"):
-        relation.create_view(view, replace=True)
-        if not _view_visible(cursor, view):
-            return False
-    select = shaped_select(definition, list(relation.columns))
-    statement = f"CREATE TABLE {target} AS SELECT {select} FROM {quote_ident(view)}"
-    try:
+    if result.query is not None:
+        statement = (
+            f"CREATE TEMP TABLE {target} AS SELECT {select} FROM ({result.query})"
+        )
         with _staging_errors(definition.name):
-            cursor.execute(statement)
+            row = first_row(cursor, statement)
+        return int(row[0]) if row else 0
+    view = f"_interlace_result_{secrets.token_hex(4)}"
+    try:
+        # `create_view` makes a catalog view on the relation's own connection:
+        # visible here only when that connection shares this database.
+        with duckdb_errors(model=definition.name, action="preparing the result"):
+            relation.create_view(view, replace=True)
+        if not _view_visible(cursor, view):
+            return None
+        statement = (
+            f"CREATE TEMP TABLE {target} AS SELECT {select} FROM {quote_ident(view)}"
+        )
+        with _staging_errors(definition.name):
+            row = first_row(cursor, statement)
     finally:
-        with duckdb_errors(model=definition.name, action="dropping the result view"):
-            cursor.execute(f"DROP VIEW IF EXISTS {quote_ident(view)}")
-    return True
+        _drop_result_view(relation, view)
+    return int(row[0]) if row else 0
+
+
+def _drop_result_view(relation: duckdb.DuckDBPyRelation, view: str) -> None:
+    """Drop the helper view through the relation's own connection."""
+    try:
+        relation.query(view, f"DROP VIEW IF EXISTS {quote_ident(view)}")
+    except duckdb.Error as exc:
+        logger.warning("could not drop helper view %s: %s", view, exc)
 
 
 def _foreign_relation_stream(
@@ -168,7 +212,8 @@ def _stage_batches(
     definition: ModelDefinition,
     cancelled: Callable[[], bool],
     on_progress: Progress | None,
-) -> bool:
+) -> int | None:
+    """Append the batches to `target`; the row count, None when none came."""
     writer = cursor.cursor()
     rows = 0
     try:
@@ -184,8 +229,8 @@ def _stage_batches(
                 pa.RecordBatch.from_pylist([], schema=result.schema)
             ]
             _append(writer, target, definition, empty[0], first=True)
-            return True
-        return rows > 0
+            return 0
+        return rows if rows > 0 else None
     finally:
         result.close()
         writer.close()
@@ -226,16 +271,16 @@ def _stage_declared(
 
 
 def _describe(
-    cursor: duckdb.DuckDBPyConnection, name: str, target: str, model: str
+    cursor: duckdb.DuckDBPyConnection, staged: _Staged, model: str
 ) -> StagedResult:
     with duckdb_errors(model=model, action="reading the staged result"):
-        described = cursor.execute(f"DESCRIBE {target}").fetchall()
-        row = first_row(cursor, f"SELECT count(*) FROM {target}")
+        described = cursor.execute(f"DESCRIBE {staged.relation}").fetchall()
     sql_columns = [(str(col[0]), str(col[1])) for col in described]
     columns = [(col, canonical_from_duckdb(kind)) for col, kind in sql_columns]
     return StagedResult(
-        name=name,
-        rows=int(row[0]) if row else 0,
+        relation=staged.relation,
+        temporary=staged.temporary,
+        rows=staged.rows,
         columns=columns,
         sql_columns=sql_columns,
     )
@@ -260,7 +305,7 @@ def _staging_errors(model: str) -> Iterator[None]:
 def _view_visible(cursor: duckdb.DuckDBPyConnection, view: str) -> bool:
     row = first_row(
         cursor,
-        "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = $name",
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = $name",
         {"name": view},
     )
     return row is not None and row[0] > 0
