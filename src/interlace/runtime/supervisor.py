@@ -8,7 +8,6 @@ one event, queued together for the state writer.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
@@ -19,6 +18,7 @@ from interlace.engine.changes import Decision, SkipReason, decide
 from interlace.engine.definition import Materialise, ModelDefinition
 from interlace.runtime import messages as msg
 from interlace.runtime.execution import TaskJob
+from interlace.runtime.model_outcomes import cursor_bounds, record_success
 from interlace.runtime.run_events import flow_event, progress_counts, task_event
 from interlace.runtime.run_plan import RunPlan, effective_retry
 from interlace.runtime.services import RunServices
@@ -26,18 +26,14 @@ from interlace.runtime.status import TASK_TERMINAL, RunStatus, TaskStatus
 from interlace.runtime.task_actor import TaskActor
 from interlace.runtime.upstreams import catalog_snapshot, upstream_refs
 from interlace.state.ids import utc_now
-from interlace.state.records import ModelStateRecord, TaskRecord
+from interlace.state.records import TaskRecord
 from interlace.state.writes import (
-    RecordSchemaVersion,
-    SaveModelState,
-    SaveWatermark,
     UpdateRun,
     UpdateTask,
     Write,
 )
 from interlace.warehouse.materialise import WriteResult
 from interlace.warehouse.scratch import drop_run_scratch
-from interlace.warehouse.watermarks import CursorBounds
 
 __all__ = ["RunSupervisor"]
 
@@ -218,7 +214,7 @@ class RunSupervisor(pykka.ThreadingActor):
         definition = self._project.models[name]
         task = self._tasks[name]
         metadata = self._plan.run.metadata
-        bounds, track = self._cursor_bounds(definition)
+        bounds, track = cursor_bounds(definition, metadata, self._services.watermarks)
         job = TaskJob(
             definition=definition,
             run_id=self._run_id,
@@ -244,24 +240,6 @@ class RunSupervisor(pykka.ThreadingActor):
             log_max_lines=config.executor.task_log_max_lines,
             write=self._services.write,
         )
-
-    def _cursor_bounds(
-        self, definition: ModelDefinition
-    ) -> tuple[CursorBounds | None, bool]:
-        """The upstream filter of a cursor model, and whether it moves on.
-
-        A backfill window (`since`/`until`) replaces the watermark as bounds
-        and leaves the watermark where it is.
-        """
-        column = definition.cursor
-        if column is None:
-            return None, False
-        metadata = self._plan.run.metadata
-        since, until = metadata.get("since"), metadata.get("until")
-        if since is not None or until is not None:
-            return CursorBounds(column=column, lower=since, upper=until), False
-        watermark = self._services.watermarks.get(definition.name)
-        return CursorBounds(column=column, lower=watermark), True
 
     def _started(self, name: str, attempt: int) -> None:
         self._set_status(
@@ -307,16 +285,20 @@ class RunSupervisor(pykka.ThreadingActor):
 
     def _succeeded(self, name: str, result: WriteResult, watermark: str | None) -> None:
         now = utc_now()
-        self._record_success(name, result, now)
-        if watermark is not None:
-            self._services.watermarks.set(name, watermark)
-            self._services.write(
-                [
-                    SaveWatermark(
-                        model_name=name, watermark=watermark, run_id=self._run_id
-                    )
-                ]
+        record_success(
+            self._services,
+            run_id=self._run_id,
+            name=name,
+            result=result,
+            watermark=watermark,
+            now=now,
+        )
+        definition = self._project.models[name]
+        if definition.materialise in {Materialise.TABLE, Materialise.VIEW}:
+            connection = (
+                definition.connection or self._project.config.default_connection
             )
+            self._catalog.add((connection, definition.schema, name))
         self._finish_task(
             name,
             TaskStatus.COMPLETED,
@@ -328,39 +310,6 @@ class RunSupervisor(pykka.ThreadingActor):
             rows_deleted=result.rows_deleted,
             schema_changes=result.schema_changes,
         )
-
-    def _record_success(self, name: str, result: WriteResult, now: dt.datetime) -> None:
-        definition = self._project.models[name]
-        code_hash, config_hash = self._project.hashes[name]
-        # Ephemeral output is folded into dependants' hashes instead: marking it
-        # materialised would make every dependant re-run on every run.
-        materialised = (
-            result.materialised and definition.materialise is not Materialise.EPHEMERAL
-        )
-        update = ModelStateRecord(
-            model_name=name,
-            code_hash=code_hash,
-            config_hash=config_hash,
-            last_success_at=now,
-            last_materialised_at=now if materialised else None,
-            last_run_at=now,
-            last_run_id=self._run_id,
-            last_status=TaskStatus.COMPLETED,
-        )
-        self._services.model_states.merge(update)
-        writes: list[Write] = [SaveModelState(state=update)]
-        if result.schema_columns:
-            # The store numbers the version and skips an unchanged schema
-            # (SPEC §8.1), so every table write can simply report its schema.
-            writes.append(
-                RecordSchemaVersion(
-                    model_name=name, columns=result.schema_columns, detected_at=now
-                )
-            )
-        self._services.write(writes)
-        connection = definition.connection or self._project.config.default_connection
-        if definition.materialise in {Materialise.TABLE, Materialise.VIEW}:
-            self._catalog.add((connection, definition.schema, name))
 
     def _failed(self, message: msg.TaskFailed) -> None:
         name = self._by_id[message.task_id]
