@@ -7,6 +7,7 @@ from typing import Any
 
 from interlace.engine.plan import build_plan
 from interlace.engine.project import Project
+from interlace.lineage.store import refresh
 from interlace.runtime.runtime import open_warehouses
 from interlace.runtime.upstreams import catalog_snapshot
 from interlace.state import open_state_store
@@ -213,3 +214,29 @@ def test_without_a_store_no_breaking_changes_are_computed(
 
     assert plan["breaking_changes"] == []
     assert all(entry["breaking_changes"] == [] for entry in plan["models_to_run"])
+
+
+def test_stored_lineage_of_an_edited_dependant_does_not_count(
+    make_project: ProjectFactory,
+) -> None:
+    root = make_project(PIPELINE)
+    run_project(root)
+    project = Project.load(root)
+    store = open_state_store("sqlite", project.config.state_path)
+    try:
+        refresh(project, store)
+    finally:
+        store.close()
+    edit(root, "orders.sql", "SELECT 1::BIGINT AS id, 'new' AS status")
+    edit(
+        root,
+        "revenue.sql",
+        "SELECT o.id, COUNT(*) AS revenue FROM orders AS o GROUP BY o.id",
+    )
+
+    plan = planned(root)
+
+    assert change_views(plan) == [
+        ("orders", "column_removed", "amount", "warning", []),
+        ("revenue", "column_type_changed", "revenue", "warning", ["report"]),
+    ]

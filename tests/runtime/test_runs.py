@@ -180,3 +180,28 @@ def test_no_upstream_runs_only_the_selected_model(make_project: ProjectFactory) 
     outcome = run_project(root, selectors=("b",), no_upstream=True, force=True)
 
     assert [t.model_name for t in outcome.tasks] == ["b"]
+
+
+def test_an_ephemeral_model_feeds_its_dependant_and_leaves_no_table(
+    make_project: ProjectFactory,
+) -> None:
+    root = make_project(
+        {
+            "base.sql": """
+                -- @name: base
+                -- @materialise: ephemeral
+                SELECT range AS id FROM range(3)
+                """,
+            "final.sql": "SELECT count(*) AS n FROM base",
+        }
+    )
+
+    outcome = run_project(root)
+
+    assert statuses(outcome) == {"base": "completed", "final": "completed"}
+    assert query(root, "SELECT n FROM public.final") == [(3,)]
+    leftovers = query(
+        root,
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = '_interlace_scratch'",
+    )
+    assert leftovers == [(0,)]

@@ -13,6 +13,7 @@ from interlace.cli.config_show import config_app
 from interlace.cli.graph import graph
 from interlace.cli.info import info
 from interlace.cli.init import init
+from interlace.cli.lineage import lineage_app
 from interlace.cli.plan import plan
 from interlace.cli.run import run
 from interlace.cli.schema import schema_app
@@ -35,6 +36,7 @@ app.command("graph")(graph)
 app.command("serve")(serve)
 app.add_typer(config_app, name="config")
 app.add_typer(schema_app, name="schema")
+app.add_typer(lineage_app, name="lineage")
 
 
 def main() -> None:

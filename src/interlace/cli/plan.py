@@ -58,23 +58,26 @@ def plan(
 ) -> None:
     """Show which models a run would execute, and why."""
     with command_session(verbose):
+        from interlace.cli.schema import recorded_store
         from interlace.engine.plan import build_plan
         from interlace.engine.project import Project
 
         project = Project.load(project_dir, env)
         states = _model_states(project.config)
         catalog, columns = _catalog(project)
-        body = build_plan(
-            project,
-            selectors=selectors or None,
-            force=force,
-            since=since,
-            until=until,
-            no_upstream=no_upstream,
-            model_states=states,
-            catalog=catalog,
-            columns=columns,
-        )
+        with recorded_store(project.config) as store:
+            body = build_plan(
+                project,
+                selectors=selectors or None,
+                force=force,
+                since=since,
+                until=until,
+                no_upstream=no_upstream,
+                model_states=states,
+                catalog=catalog,
+                columns=columns,
+                store=store,
+            )
         _render(body, output_format)
 
 

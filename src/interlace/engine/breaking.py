@@ -7,10 +7,10 @@ shows it used downstream, else a `warning`; type and primary-key changes
 are warnings, and so is a model the state store knows but the project no
 longer defines. Nothing runs: lineage is traced from definitions only.
 
-Who uses a column is answered twice and merged: by the stored lineage (what
-the dependants read when it was last computed) and by tracing the
-dependants' current code against the recorded schema, which also covers
-lineage that was never stored.
+Who uses a column is answered twice and merged: by the stored lineage of
+dependants whose code is unchanged (it may have been traced with the live
+warehouse catalog) and by tracing the dependants' current code against the
+recorded schema, which also covers lineage that was never stored.
 """
 
 from __future__ import annotations
@@ -30,9 +30,11 @@ from interlace.lineage.store import (
     current_lineage,
     known_schemas,
     latest_versions,
+    lineage_hash,
     model_dialects,
     stored_lineage,
 )
+from interlace.lineage.view import LineageView
 from interlace.state.records import SchemaVersionRecord
 from interlace.state.store import StateStore
 
@@ -119,7 +121,17 @@ class _Finder:
         self._project = project
         self._latest = latest
         self._current = current_lineage(project, store)
-        self._stored = stored_lineage(project, store).index
+        # Stored edges of a model whose code changed since describe what it
+        # used to read; only those of unchanged models still hold.
+        hashes = store.lineage_hashes()
+        stored = stored_lineage(project, store).models
+        self._stored = LineageView(
+            {
+                name: result
+                for name, result in stored.items()
+                if hashes.get(name) == lineage_hash(project, name)
+            }
+        ).index
 
     def model_changes(self, name: str) -> list[BreakingChange]:
         definition = self._project.models[name]

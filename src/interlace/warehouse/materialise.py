@@ -236,6 +236,7 @@ def _write_run_output(
 ) -> None:
     """Keep an ephemeral / none output for downstream tasks of this run."""
     name = run_output_name(run_id, definition.name)
+    ensure_schema(cursor, SCRATCH_SCHEMA)
     with write_transaction(
         cursor, model=definition.name, cancelled=cancelled, error=WriteError
     ):

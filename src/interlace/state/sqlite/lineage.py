@@ -25,8 +25,8 @@ from interlace.state.sqlite.tables import decode_timestamp, encode_timestamp
 from interlace.state.writes import SaveColumnLineage
 
 __all__ = [
-    "edges_query",
     "edges_from_rows",
+    "edges_query",
     "models_from_rows",
     "models_query",
     "save_column_lineage",
