@@ -1,0 +1,1 @@
+"""Wire shapes of the REST API: msgspec Structs, one module per resource."""
