@@ -1,4 +1,8 @@
-"""`interlace run`: execute models in this process and show their progress.
+"""`interlace run`: execute models and show their progress.
+
+When a service is running for the project, the run is submitted to it
+(`interlace.cli.remote_run`), because the service owns the warehouse;
+otherwise it executes in this process.
 
 Order matters for completeness: the event feed subscribes before the run is
 submitted, so the run's first events (`task.enqueued`) are already queued
@@ -27,8 +31,14 @@ from interlace.cli.options import (
     UntilOption,
     VerboseOption,
 )
-from interlace.cli.run_feed import FLOW_END_EVENTS, RunEventFeed
-from interlace.cli.run_render import RunRenderer, renderer_for
+from interlace.cli.run_feed import RunEventFeed
+from interlace.cli.run_render import (
+    FinishedRun,
+    RunRenderer,
+    render_events,
+    renderer_for,
+)
+from interlace.cli.service_discovery import LiveService, find_service
 from interlace.cli.session import EXIT_FAILURE, command_session
 
 if TYPE_CHECKING:
@@ -36,7 +46,6 @@ if TYPE_CHECKING:
     from interlace.runtime.messages import RunRequest
     from interlace.runtime.run_manager import RunOutcome, Submitted
     from interlace.runtime.runtime import Runtime
-    from interlace.state.records import EventRecord
 
 __all__ = ["run"]
 
@@ -59,24 +68,68 @@ def run(
     env: EnvOption = None,
     verbose: VerboseOption = False,
 ) -> None:
-    """Run models (all when no selector is given) and wait for the run to end."""
-    with command_session(verbose):
-        from interlace.engine.project import Project
-        from interlace.runtime.messages import RunRequest
+    """Run models (all when no selector is given) and wait for the run to end.
 
-        project = Project.load(project_dir, env)
-        request = RunRequest(
-            selectors=tuple(selectors) if selectors else None,
-            force=force,
-            since=since,
-            until=until,
-            no_upstream=no_upstream,
-            trigger_type="cli",
-            created_by=_os_user(),
-        )
-        outcome = _execute(project, request)
+    Submitted to the project's running service, if there is one.
+    """
+    with command_session(verbose):
+        service = find_service(project_dir, env)
+        outcome: FinishedRun
+        if service is not None:
+            outcome = _submit_to_service(
+                service, selectors, force, since, until, no_upstream
+            )
+        else:
+            outcome = _run_here(
+                project_dir, env, selectors, force, since, until, no_upstream
+            )
     if _failed(outcome):
         raise typer.Exit(EXIT_FAILURE)
+
+
+def _submit_to_service(
+    service: LiveService,
+    selectors: list[str] | None,
+    force: bool,
+    since: str | None,
+    until: str | None,
+    no_upstream: bool,
+) -> FinishedRun:
+    from interlace.cli.remote_run import RunBody, run_remote
+
+    body = RunBody(
+        models=list(selectors) if selectors else None,
+        force=force,
+        since=since,
+        until=until,
+        no_upstream=no_upstream,
+    )
+    return run_remote(service, body, _os_user())
+
+
+def _run_here(
+    project_dir: Path,
+    env: str | None,
+    selectors: list[str] | None,
+    force: bool,
+    since: str | None,
+    until: str | None,
+    no_upstream: bool,
+) -> FinishedRun:
+    from interlace.engine.project import Project
+    from interlace.runtime.messages import RunRequest
+
+    project = Project.load(project_dir, env)
+    request = RunRequest(
+        selectors=tuple(selectors) if selectors else None,
+        force=force,
+        since=since,
+        until=until,
+        no_upstream=no_upstream,
+        trigger_type="cli",
+        created_by=_os_user(),
+    )
+    return _execute(project, request)
 
 
 def _execute(project: Project, request: RunRequest) -> RunOutcome:
@@ -113,7 +166,7 @@ def _follow(
             cancel_sent = True
             renderer.note("Cancelling the run (press Ctrl-C again to exit now)...")
             runtime.cancel(submitted.run_id, "cancelled by user (Ctrl-C)")
-        if _render(feed.take(POLL_S), renderer):
+        if render_events(feed.take(POLL_S), renderer):
             break
         if submitted.outcome.done():
             grace_until = grace_until or time.monotonic() + EVENT_GRACE_S
@@ -124,16 +177,7 @@ def _follow(
     return outcome
 
 
-def _render(events: list[EventRecord], renderer: RunRenderer) -> bool:
-    """Show events; True once the run's end event was among them."""
-    ended = False
-    for event in events:
-        renderer.update(event)
-        ended = ended or event.type in FLOW_END_EVENTS
-    return ended
-
-
-def _failed(outcome: RunOutcome) -> bool:
+def _failed(outcome: FinishedRun) -> bool:
     if outcome.run.status in {"failed", "cancelled"}:
         return True
     return any(task.status == "failed" for task in outcome.tasks)

@@ -1,10 +1,11 @@
 """The event listener behind `interlace run`: one run's events, in order.
 
-The runtime's event bus calls `deliver` on its own thread and must never
-wait, so the feed only queues. The command subscribes before it submits (so
-that no event of the new run can be missed) and learns the run id from the
-submit reply; until then everything stays queued, and `take` returns
-nothing. Events of other runs are dropped when taken.
+The runtime's event bus (or, for a run on a service, the SSE reader of
+`interlace.cli.service_events`) calls `deliver` on its own thread and must
+never wait, so the feed only queues. The command subscribes before it
+submits (so that no event of the new run can be missed) and learns the run
+id from the submit reply; until then everything stays queued, and `take`
+returns nothing. Events of other runs are dropped when taken.
 """
 
 from __future__ import annotations

@@ -17,16 +17,19 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from interlace.cli.run_feed import FLOW_END_EVENTS
+
 if TYPE_CHECKING:
-    from interlace.runtime.run_manager import RunOutcome
-    from interlace.state.records import EventRecord, TaskRecord
+    from interlace.state.records import EventRecord, RunRecord, TaskRecord
 
 __all__ = [
+    "FinishedRun",
     "LiveRenderer",
     "PlainRenderer",
     "RunBoard",
     "RunRenderer",
     "TaskRow",
+    "render_events",
     "renderer_for",
 ]
 
@@ -88,6 +91,17 @@ class RunBoard:
         return changed
 
 
+class FinishedRun(Protocol):
+    """A run and its final task records: the local runtime's `RunOutcome`,
+    or what a service reports for a run submitted to it."""
+
+    @property
+    def run(self) -> RunRecord: ...
+
+    @property
+    def tasks(self) -> list[TaskRecord]: ...
+
+
 class RunRenderer(Protocol):
     """What the `run` command drives while it follows a run."""
 
@@ -97,7 +111,16 @@ class RunRenderer(Protocol):
 
     def note(self, message: str) -> None: ...
 
-    def finish(self, outcome: RunOutcome, elapsed: float) -> None: ...
+    def finish(self, outcome: FinishedRun, elapsed: float) -> None: ...
+
+
+def render_events(events: list[EventRecord], renderer: RunRenderer) -> bool:
+    """Show events; True once the run's end event was among them."""
+    ended = False
+    for event in events:
+        renderer.update(event)
+        ended = ended or event.type in FLOW_END_EVENTS
+    return ended
 
 
 def renderer_for(console: Console) -> RunRenderer:
@@ -128,7 +151,7 @@ class PlainRenderer:
     def note(self, message: str) -> None:
         self._print(message)
 
-    def finish(self, outcome: RunOutcome, elapsed: float) -> None:
+    def finish(self, outcome: FinishedRun, elapsed: float) -> None:
         for row in self._board.settle(outcome.tasks):
             self._print(self._line(row))
         print_summary(self._console, outcome, elapsed)
@@ -168,7 +191,7 @@ class LiveRenderer:
     def note(self, message: str) -> None:
         self._console.print(message, style="yellow", markup=False)
 
-    def finish(self, outcome: RunOutcome, elapsed: float) -> None:
+    def finish(self, outcome: FinishedRun, elapsed: float) -> None:
         self._board.settle(outcome.tasks)
         if self._live is not None:
             self._live.update(self._table(), refresh=True)
@@ -194,7 +217,7 @@ class LiveRenderer:
         return table
 
 
-def print_summary(console: Console, outcome: RunOutcome, elapsed: float) -> None:
+def print_summary(console: Console, outcome: FinishedRun, elapsed: float) -> None:
     """`Run … completed: 3 completed, 1 skipped, 0 failed in 0.52s` and errors."""
     counts = {"completed": 0, "skipped": 0, "failed": 0, "cancelled": 0}
     for task in outcome.tasks:
