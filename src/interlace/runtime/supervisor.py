@@ -8,6 +8,7 @@ one event, queued together for the state writer.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -91,6 +92,70 @@ class RunSupervisor(pykka.ThreadingActor):
                 msg.CatalogLoaded(relations=frozenset(done.result()))
             )
         )
+
+    def on_failure(
+        self,
+        exception_type: type[BaseException] | None,
+        exception_value: BaseException | None,
+        traceback: Any,
+    ) -> None:
+        # A bug here must not leave the run open and its model locks held
+        # forever: close it as failed and tell the manager, as `_close` would.
+        logger.error("supervisor of %s failed: %r", self._run_id, exception_value)
+        for name, task in self._tasks.items():
+            if task.task_id in self._actors:
+                self._actors[task.task_id].tell(msg.Cancel(reason="supervisor failed"))
+            self._release(name)
+        now = utc_now()
+        error = {"code": "internal_error", "message": str(exception_value)}
+        self._services.write([*self._abandon_open_tasks(now, error["message"])])
+        self._services.write(
+            [
+                UpdateRun(
+                    run_id=self._run_id,
+                    changes={
+                        "status": RunStatus.FAILED,
+                        "completed_at": now,
+                        "error": error,
+                    },
+                ),
+                flow_event(
+                    "flow.failed",
+                    self._run_id,
+                    now,
+                    status=RunStatus.FAILED.value,
+                    trigger_type=self._plan.run.trigger_type,
+                    error=error,
+                ),
+            ]
+        )
+        run = msgspec.structs.replace(
+            self._plan.run, status=RunStatus.FAILED, completed_at=now, error=error
+        )
+        self._manager.tell(msg.RunFinished(run=run, tasks=list(self._tasks.values())))
+
+    def _abandon_open_tasks(self, now: dt.datetime, message: str) -> list[Write]:
+        """Close every open task of a failed supervisor, as crash recovery does."""
+        writes: list[Write] = []
+        for name, task in self._tasks.items():
+            if task.status in TASK_TERMINAL:
+                continue
+            if task.status in {TaskStatus.RUNNING, TaskStatus.MATERIALISING}:
+                changes: dict[str, Any] = {
+                    "status": TaskStatus.FAILED,
+                    "error_type": "internal_error",
+                    "error_message": message,
+                }
+            else:
+                changes = {
+                    "status": TaskStatus.SKIPPED,
+                    "skipped_reason": SkipReason.RUN_CANCELLED.value,
+                }
+            changes["completed_at"] = now
+            updated = self._update(name, **changes)
+            writes.append(UpdateTask(task_id=updated.task_id, changes=changes))
+            writes.append(task_event(updated, now))
+        return writes
 
     def on_receive(self, message: Any) -> Any:  # noqa: C901 - one case per message
         match message:
