@@ -8,7 +8,6 @@ one event, queued together for the state writer.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
@@ -20,7 +19,12 @@ from interlace.engine.definition import Materialise, ModelDefinition
 from interlace.runtime import messages as msg
 from interlace.runtime.execution import TaskJob
 from interlace.runtime.model_outcomes import cursor_bounds, record_success
-from interlace.runtime.run_events import flow_event, progress_counts, task_event
+from interlace.runtime.run_closing import (
+    abandoned_changes,
+    final_status,
+    run_end_writes,
+)
+from interlace.runtime.run_events import flow_event, task_event
 from interlace.runtime.run_plan import RunPlan, effective_retry
 from interlace.runtime.services import RunServices
 from interlace.runtime.status import TASK_TERMINAL, RunStatus, TaskStatus
@@ -102,60 +106,16 @@ class RunSupervisor(pykka.ThreadingActor):
         # A bug here must not leave the run open and its model locks held
         # forever: close it as failed and tell the manager, as `_close` would.
         logger.error("supervisor of %s failed: %r", self._run_id, exception_value)
+        message = str(exception_value)
         for name, task in self._tasks.items():
             if task.task_id in self._actors:
                 self._actors[task.task_id].tell(msg.Cancel(reason="supervisor failed"))
             self._release(name)
-        now = utc_now()
-        error = {"code": "internal_error", "message": str(exception_value)}
-        self._services.write([*self._abandon_open_tasks(now, error["message"])])
-        self._services.write(
-            [
-                UpdateRun(
-                    run_id=self._run_id,
-                    changes={
-                        "status": RunStatus.FAILED,
-                        "completed_at": now,
-                        "error": error,
-                    },
-                ),
-                flow_event(
-                    "flow.failed",
-                    self._run_id,
-                    now,
-                    status=RunStatus.FAILED.value,
-                    trigger_type=self._plan.run.trigger_type,
-                    error=error,
-                ),
-            ]
-        )
-        run = msgspec.structs.replace(
-            self._plan.run, status=RunStatus.FAILED, completed_at=now, error=error
-        )
-        self._manager.tell(msg.RunFinished(run=run, tasks=list(self._tasks.values())))
-
-    def _abandon_open_tasks(self, now: dt.datetime, message: str) -> list[Write]:
-        """Close every open task of a failed supervisor, as crash recovery does."""
-        writes: list[Write] = []
-        for name, task in self._tasks.items():
-            if task.status in TASK_TERMINAL:
-                continue
-            if task.status in {TaskStatus.RUNNING, TaskStatus.MATERIALISING}:
-                changes: dict[str, Any] = {
-                    "status": TaskStatus.FAILED,
-                    "error_type": "internal_error",
-                    "error_message": message,
-                }
-            else:
-                changes = {
-                    "status": TaskStatus.SKIPPED,
-                    "skipped_reason": SkipReason.RUN_CANCELLED.value,
-                }
-            changes["completed_at"] = now
-            updated = self._update(name, **changes)
-            writes.append(UpdateTask(task_id=updated.task_id, changes=changes))
-            writes.append(task_event(updated, now))
-        return writes
+            changes = abandoned_changes(task, message)
+            if changes is not None:
+                status = changes.pop("status")
+                self._set_status(name, status, completed_at=utc_now(), **changes)
+        self._end(RunStatus.FAILED, {"code": "internal_error", "message": message})
 
     def on_receive(self, message: Any) -> Any:  # noqa: C901 - one case per message
         match message:
@@ -481,29 +441,11 @@ class RunSupervisor(pykka.ThreadingActor):
                 cursor.close()
 
     def _close(self) -> None:
+        self._end(*final_status(self._tasks.values(), self._cancel))
+        self.stop()
+
+    def _end(self, status: RunStatus, error: dict[str, Any] | None) -> None:
         now = utc_now()
-        status, error = self._final_status()
-        tasks = list(self._tasks.values())
-        counts = progress_counts(tasks)
-        duration = round((now - self._started_at).total_seconds(), 6)
-        self._services.write(
-            [
-                UpdateRun(
-                    run_id=self._run_id,
-                    changes={"status": status, "completed_at": now, "error": error},
-                ),
-                flow_event(
-                    f"flow.{status}",
-                    self._run_id,
-                    now,
-                    status=status.value,
-                    trigger_type=self._plan.run.trigger_type,
-                    duration=duration,
-                    error=error,
-                    **{k: v for k, v in counts.items() if k != "cancelled"},
-                ),
-            ]
-        )
         run = msgspec.structs.replace(
             self._plan.run,
             status=status,
@@ -511,19 +453,11 @@ class RunSupervisor(pykka.ThreadingActor):
             completed_at=now,
             error=error,
         )
+        tasks = list(self._tasks.values())
+        self._services.write(
+            run_end_writes(run, tasks, started_at=self._started_at, now=now)
+        )
         self._manager.tell(msg.RunFinished(run=run, tasks=tasks))
-        self.stop()
-
-    def _final_status(self) -> tuple[RunStatus, dict[str, Any] | None]:
-        failed = [t for t in self._tasks.values() if t.status == TaskStatus.FAILED]
-        if failed:
-            names = ", ".join(t.model_name for t in failed)
-            message = f"{len(failed)} task(s) failed: {names}"
-            return RunStatus.FAILED, {"code": "task_failed", "message": message}
-        if self._cancel is not None:
-            error = {"code": self._cancel.code, "message": self._cancel.reason}
-            return RunStatus.CANCELLED, error
-        return RunStatus.COMPLETED, None
 
     # --- recording ------------------------------------------------------------------
 
