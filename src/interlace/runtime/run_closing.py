@@ -8,8 +8,8 @@ from typing import Any
 
 from interlace.engine.changes import SkipReason
 from interlace.runtime import messages as msg
-from interlace.runtime.run_events import flow_event, progress_counts
 from interlace.runtime.status import TASK_TERMINAL, RunStatus, TaskStatus
+from interlace.state.event_payloads import flow_event, progress_counts
 from interlace.state.records import RunRecord, TaskRecord
 from interlace.state.writes import UpdateRun, Write
 

@@ -11,10 +11,10 @@ import msgspec
 import pykka
 
 from interlace.runtime import messages as msg
-from interlace.runtime.run_events import task_event
 from interlace.runtime.run_plan import RunPlan, plan_run
 from interlace.runtime.services import RunServices
 from interlace.runtime.supervisor import RunSupervisor
+from interlace.state.event_payloads import task_event
 from interlace.state.ids import utc_now
 from interlace.state.owner import current_owner
 from interlace.state.records import RunRecord, TaskRecord

@@ -24,12 +24,12 @@ from interlace.runtime.run_closing import (
     final_status,
     run_end_writes,
 )
-from interlace.runtime.run_events import flow_event, task_event
 from interlace.runtime.run_plan import RunPlan, effective_retry
 from interlace.runtime.services import RunServices
 from interlace.runtime.status import TASK_TERMINAL, RunStatus, TaskStatus
 from interlace.runtime.task_actor import TaskActor
 from interlace.runtime.upstreams import catalog_snapshot, upstream_refs
+from interlace.state.event_payloads import flow_event, task_event
 from interlace.state.ids import utc_now
 from interlace.state.records import TaskRecord
 from interlace.state.writes import (

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import Counter
 from typing import Any
 
 import msgspec
 
-from interlace.state.ids import iso_utc, utc_now
+from interlace.state.event_payloads import flow_event, progress_counts, task_event
+from interlace.state.ids import utc_now
 from interlace.state.owner import current_owner, owner_alive
 from interlace.state.records import RunRecord, TaskRecord
 from interlace.state.store import StateStore
@@ -82,7 +82,7 @@ def _close_run(
             continue
         closed = msgspec.structs.replace(task, **changes)
         writes.append(UpdateTask(task_id=task.task_id, changes=changes))
-        writes.append(_task_event(closed, now))
+        writes.append(task_event(closed, now))
         final_tasks.append(closed)
     error = {"code": _CRASHED, "message": message}
     writes.append(
@@ -115,58 +115,24 @@ def _closing_changes(
     return None
 
 
-def _task_event(task: TaskRecord, now: dt.datetime) -> AppendEvent:
-    payload = {
-        "flow_id": task.run_id,
-        "timestamp": iso_utc(now),
-        "task_id": task.task_id,
-        "model_name": task.model_name,
-        "status": task.status,
-        "attempt": task.attempt,
-        "duration": _seconds(task.started_at, task.completed_at),
-        "wait_time": _seconds(task.enqueued_at, task.started_at),
-        "rows_processed": task.rows_processed,
-        "schema_changes": task.schema_changes,
-        "skipped_reason": task.skipped_reason,
-        "error": task.error_message,
-    }
-    return AppendEvent(type=f"task.{task.status}", flow_id=task.run_id, payload=payload)
-
-
 def _flow_failed(
     run: RunRecord,
     tasks: list[TaskRecord],
     now: dt.datetime,
     error: dict[str, Any],
 ) -> AppendEvent:
-    counts = Counter(_bucket(task.status) for task in tasks)
-    payload = {
-        "flow_id": run.run_id,
-        "timestamp": iso_utc(now),
-        "status": "failed",
-        "trigger_type": run.trigger_type,
-        "total_tasks": len(tasks),
-        "completed": counts["completed"],
-        "failed": counts["failed"],
-        "skipped": counts["skipped"],
-        "running": counts["running"],
-        "pending": counts["pending"],
-        "duration": _seconds(run.started_at, now),
-        "error": error,
-    }
-    return AppendEvent(type="flow.failed", flow_id=run.run_id, payload=payload)
-
-
-def _bucket(status: str) -> str:
-    """The §10.7 progress bucket: `running` includes `materialising`, etc."""
-    if status in _INTERRUPTED:
-        return "running"
-    if status in _NOT_STARTED:
-        return "pending"
-    return status
-
-
-def _seconds(start: dt.datetime | None, end: dt.datetime | None) -> float | None:
-    if start is None or end is None:
-        return None
-    return round((end - start).total_seconds(), 6)
+    counts = progress_counts(tasks)
+    del counts["cancelled"]
+    duration = None
+    if run.started_at is not None:
+        duration = round((now - run.started_at).total_seconds(), 6)
+    return flow_event(
+        "flow.failed",
+        run.run_id,
+        now,
+        status="failed",
+        trigger_type=run.trigger_type,
+        duration=duration,
+        error=error,
+        **counts,
+    )

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 import msgspec
 
-from interlace.runtime.run_events import progress_counts
 from interlace.service.problems import ApiError, validation_error
+from interlace.state.event_payloads import progress_counts
 from interlace.state.ids import iso_utc
 from interlace.state.records import RunRecord, TaskRecord
 

@@ -1,4 +1,8 @@
-"""Payloads of the run and task events of SPEC §6."""
+"""Payloads of the run and task events of SPEC §6.
+
+They live beside the state store because both the runtime (every status
+change) and crash recovery (closing runs of a dead process) write them.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,14 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from interlace.runtime.status import TaskStatus
 from interlace.state.ids import iso_utc
 from interlace.state.records import TaskRecord
 from interlace.state.writes import AppendEvent
 
 __all__ = ["flow_event", "progress_counts", "task_event"]
 
-_RUNNING = {TaskStatus.RUNNING, TaskStatus.MATERIALISING}
-_PENDING = {TaskStatus.PENDING, TaskStatus.WAITING, TaskStatus.READY}
+_RUNNING = frozenset({"running", "materialising"})
+_PENDING = frozenset({"pending", "waiting", "ready"})
 
 
 def task_event(
@@ -52,13 +55,13 @@ def progress_counts(tasks: Iterable[TaskRecord]) -> dict[str, int]:
     counts: Counter[str] = Counter()
     for task in tasks:
         counts["total_tasks"] += 1
-        status = TaskStatus(task.status)
+        status = str(task.status)
         if status in _RUNNING:
             counts["running"] += 1
         elif status in _PENDING:
             counts["pending"] += 1
         else:
-            counts[status.value] += 1
+            counts[status] += 1
     keys = ("total_tasks", "completed", "failed", "running", "pending", "skipped")
     return {key: counts[key] for key in (*keys, "cancelled")}
 
