@@ -318,11 +318,11 @@ class SubscriberHub(Generic[T]):
     def publish(self, items: Sequence[T]) -> None:
         """Fan a batch out; runs on the loop and never waits for a client.
 
-        Readers are woken WAKE_BATCH at a time, one loop callback per batch:
+        Readers are woken WAKE_BATCH at a time, one loop callback per group:
         batches published meanwhile (their callbacks queue behind the woken
-        readers) then reach the readers not yet woken in the same wake, so a
-        burst of events costs each of a thousand readers one write, not one
-        write per event.
+        readers) reach the readers not yet woken before they write, so with
+        a thousand readers a burst of batches costs most of them one write
+        instead of one write per batch.
         """
         if not items or not self._live:
             return
@@ -384,9 +384,9 @@ class SseResponse:
     """An ASGI app sending `chunks` until they end or the client goes away.
 
     A handler returns it instead of a Litestar `Stream` to own the end of
-    the connection: whether the chunks ran out, the client disconnected or
-    the server is stopping, `on_close` runs exactly once, so a subscriber's
-    seat can never leak.
+    the connection: once the server calls it, `on_close` runs exactly once
+    whether the chunks ran out, the client disconnected or the server is
+    stopping, so a subscriber's seat is not left taken.
     """
 
     def __init__(

@@ -14,7 +14,8 @@ import weakref
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, HeaderParameter, QueryParameter
 
 from interlace.service.events import EventFilter, EventHub, EventStream
 from interlace.service.gateway import RuntimeGateway
@@ -58,13 +59,13 @@ class EventsController(Controller):
     )
     async def events(
         self,
-        service: ServiceState,
-        gateway: RuntimeGateway,
-        flow_id: str | None = None,
-        types: str | None = None,
-        since: Annotated[int | None, Parameter(ge=0)] = None,
+        service: NamedDependency[ServiceState],
+        gateway: NamedDependency[RuntimeGateway],
+        flow_id: FromQuery[str | None] = None,
+        types: FromQuery[str | None] = None,
+        since: Annotated[int | None, QueryParameter(ge=0)] = None,
         last_event_id: Annotated[
-            str | None, Parameter(header="Last-Event-ID", required=False)
+            str | None, HeaderParameter(name="Last-Event-ID", required=False)
         ] = None,
     ) -> SseResponse:
         event_filter = _event_filter(types, flow_id)
