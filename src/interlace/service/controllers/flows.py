@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Controller, get
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from interlace.runtime.status import TASK_TERMINAL
 from interlace.service.controllers.runs import provide_run_service
@@ -37,17 +39,21 @@ class FlowsController(Controller):
     @get("/", summary="Flows (runs), newest first")
     async def list_flows(
         self,
-        runs: RunService,
-        page: PageRequest,
-        status: str | None = None,
-        trigger_type: str | None = None,
-        since: str | None = Parameter(
-            default=None, description="Started at or after (ISO date or datetime)"
-        ),
-        until: str | None = Parameter(
-            default=None, description="Started at or before (ISO date or datetime)"
-        ),
-        model: str | None = Parameter(default=None, description="Has a task for"),
+        runs: NamedDependency[RunService],
+        page: NamedDependency[PageRequest],
+        status: FromQuery[str | None] = None,
+        trigger_type: FromQuery[str | None] = None,
+        since: Annotated[
+            str | None,
+            QueryParameter(description="Started at or after (ISO date or datetime)"),
+        ] = None,
+        until: Annotated[
+            str | None,
+            QueryParameter(description="Started at or before (ISO date or datetime)"),
+        ] = None,
+        model: Annotated[
+            str | None, QueryParameter(description="Has a task for")
+        ] = None,
     ) -> FlowList:
         filters = flow_filter(status, trigger_type, since, until, model)
 
@@ -75,13 +81,18 @@ class FlowsController(Controller):
         )
 
     @get("/{flow_id:str}", summary="One flow with its tasks")
-    async def flow(self, flow_id: str, runs: RunService) -> FlowDetail:
+    async def flow(
+        self, flow_id: FromPath[str], runs: NamedDependency[RunService]
+    ) -> FlowDetail:
         view = await _flow(runs, flow_id)
         return flow_detail(view.run, view.tasks)
 
     @get("/{flow_id:str}/tasks", summary="Tasks of a flow in topological order")
     async def tasks(
-        self, flow_id: str, runs: RunService, page: PageRequest
+        self,
+        flow_id: FromPath[str],
+        runs: NamedDependency[RunService],
+        page: NamedDependency[PageRequest],
     ) -> TaskList:
         tasks = (await _flow(runs, flow_id)).tasks
 
@@ -107,11 +118,13 @@ class FlowsController(Controller):
     )
     async def logs(
         self,
-        flow_id: str,
-        task_id: str,
-        runs: RunService,
-        after: int = Parameter(default=0, description="Lines after this number"),
-        limit: int = Parameter(default=1000, description=f"1-{MAX_LOG_LINES}"),
+        flow_id: FromPath[str],
+        task_id: FromPath[str],
+        runs: NamedDependency[RunService],
+        after: Annotated[
+            int, QueryParameter(description="Lines after this number")
+        ] = 0,
+        limit: Annotated[int, QueryParameter(description=f"1-{MAX_LOG_LINES}")] = 1000,
     ) -> TaskLogs:
         _check_log_window(after, limit)
         found = await runs.task_logs(task_id, after, limit)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import weakref
+from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ValidationException
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from interlace.service.catalog import ModelCatalog
 from interlace.service.controllers.runs import body_validation_handler
@@ -29,7 +30,9 @@ _services: weakref.WeakKeyDictionary[ServiceState, LineageService] = (
 )
 
 
-def provide_lineage_service(service: ServiceState) -> LineageService:
+def provide_lineage_service(
+    service: NamedDependency[ServiceState],
+) -> LineageService:
     """One `LineageService` per service process: it serialises refreshes."""
     lineage = _services.get(service)
     if lineage is None:
@@ -46,10 +49,11 @@ class LineageController(Controller):
     @get("/lineage", summary="Column lineage: columns per model and edges")
     async def project_lineage(
         self,
-        lineage: LineageService,
-        models: str | None = Parameter(
-            default=None, description="Only these models (a,b); none = all"
-        ),
+        lineage: NamedDependency[LineageService],
+        models: Annotated[
+            str | None,
+            QueryParameter(description="Only these models (a,b); none = all"),
+        ] = None,
     ) -> LineageBody:
         names = [name.strip() for name in (models or "").split(",") if name.strip()]
         return await lineage.lineage(names or None)
@@ -60,20 +64,25 @@ class LineageController(Controller):
         summary="Recompute and store column lineage (needs `execute`)",
     )
     async def refresh(
-        self, lineage: LineageService, data: RefreshRequest | None = None
+        self,
+        lineage: NamedDependency[LineageService],
+        data: JSONBody[RefreshRequest | None] = None,
     ) -> RefreshBody:
         return await lineage.refresh((data or RefreshRequest()).models)
 
     @get("/models/{name:str}/lineage", summary="Models upstream and downstream")
     async def model_lineage(
         self,
-        name: str,
-        catalog: ModelCatalog,
-        lineage: LineageService,
-        depth: str | None = Parameter(default=None, description="Hops, 0-100 (3)"),
-        direction: str | None = Parameter(
-            default=None, description="`upstream`, `downstream` or `both` (default)"
-        ),
+        name: FromPath[str],
+        catalog: NamedDependency[ModelCatalog],
+        lineage: NamedDependency[LineageService],
+        depth: Annotated[
+            str | None, QueryParameter(description="Hops, 0-100 (3)")
+        ] = None,
+        direction: Annotated[
+            str | None,
+            QueryParameter(description="`upstream`, `downstream` or `both` (default)"),
+        ] = None,
     ) -> ModelLineageBody:
         definition = catalog.definition(name)
         return lineage.model_lineage(
@@ -82,7 +91,10 @@ class LineageController(Controller):
 
     @get("/models/{name:str}/columns", summary="Columns with their direct sources")
     async def columns(
-        self, name: str, catalog: ModelCatalog, lineage: LineageService
+        self,
+        name: FromPath[str],
+        catalog: NamedDependency[ModelCatalog],
+        lineage: NamedDependency[LineageService],
     ) -> ColumnsBody:
         return await lineage.columns(catalog.definition(name))
 
@@ -92,14 +104,17 @@ class LineageController(Controller):
     )
     async def column_lineage(
         self,
-        name: str,
-        column: str,
-        catalog: ModelCatalog,
-        lineage: LineageService,
-        direction: str | None = Parameter(
-            default=None, description="`upstream` (default), `downstream` or `both`"
-        ),
-        depth: str | None = Parameter(default=None, description="Edges, 0-100 (3)"),
+        name: FromPath[str],
+        column: FromPath[str],
+        catalog: NamedDependency[ModelCatalog],
+        lineage: NamedDependency[LineageService],
+        direction: Annotated[
+            str | None,
+            QueryParameter(description="`upstream` (default), `downstream` or `both`"),
+        ] = None,
+        depth: Annotated[
+            str | None, QueryParameter(description="Edges, 0-100 (3)")
+        ] = None,
     ) -> ColumnLineageBody:
         definition = catalog.definition(name)
         return await lineage.column_lineage(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ValidationException
-from litestar.params import Parameter
+from litestar.params import JSONBody, QueryParameter
 
 from interlace.service.controllers.runs import (
     body_validation_handler,
@@ -32,13 +32,14 @@ class PlanController(Controller):
     @get("/", summary="Plan a run of the given models")
     async def plan_query(
         self,
-        runs: RunService,
-        models: str | None = Parameter(
-            default=None, description="Selectors, comma-separated; none = all"
-        ),
-        force: str | None = Parameter(
-            default=None, description="`true`, `1` or `yes` to force"
-        ),
+        runs: NamedDependency[RunService],
+        models: Annotated[
+            str | None,
+            QueryParameter(description="Selectors, comma-separated; none = all"),
+        ] = None,
+        force: Annotated[
+            str | None, QueryParameter(description="`true`, `1` or `yes` to force")
+        ] = None,
     ) -> dict[str, Any]:
         selectors = [name.strip() for name in (models or "").split(",")]
         return await runs.plan(
@@ -48,7 +49,9 @@ class PlanController(Controller):
 
     @post("/", status_code=200, summary="Plan a run described like `POST /runs`")
     async def plan_body(
-        self, runs: RunService, data: PlanBody | None = None
+        self,
+        runs: NamedDependency[RunService],
+        data: JSONBody[PlanBody | None] = None,
     ) -> dict[str, Any]:
         body = data or PlanBody()
         return await runs.plan(

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import weakref
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ValidationException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from interlace.runtime.messages import RunRequest
 from interlace.runtime.run_manager import Submitted
@@ -59,7 +59,7 @@ _keys: weakref.WeakKeyDictionary[ServiceState, IdempotencyKeys] = (
 )
 
 
-def provide_run_service(service: ServiceState) -> RunService:
+def provide_run_service(service: NamedDependency[ServiceState]) -> RunService:
     """One `RunService` per service process (keyed by its state)."""
     runs = _services.get(service)
     if runs is None:
@@ -67,7 +67,9 @@ def provide_run_service(service: ServiceState) -> RunService:
     return runs
 
 
-def provide_idempotency_keys(service: ServiceState) -> IdempotencyKeys:
+def provide_idempotency_keys(
+    service: NamedDependency[ServiceState],
+) -> IdempotencyKeys:
     """One key registry per process: its locks must be shared by requests."""
     keys = _keys.get(service)
     if keys is None:
@@ -116,13 +118,14 @@ class RunsController(Controller):
     async def create_run(
         self,
         request: Request[Any, Any, Any],
-        service: ServiceState,
-        runs: RunService,
-        keys: IdempotencyKeys,
-        data: RunBody | None = None,
-        wait: str | None = Parameter(
-            default=None, description="Seconds (0-300) to wait for the run to end"
-        ),
+        service: NamedDependency[ServiceState],
+        runs: NamedDependency[RunService],
+        keys: NamedDependency[IdempotencyKeys],
+        data: JSONBody[RunBody | None] = None,
+        wait: Annotated[
+            str | None,
+            QueryParameter(description="Seconds (0-300) to wait for the run to end"),
+        ] = None,
     ) -> Response[bytes]:
         body = data or RunBody()
         timeout = _wait_seconds(wait)
@@ -141,7 +144,9 @@ class RunsController(Controller):
         return _respond(answer, replayed=replayed)
 
     @get("/{run_id:str}/status", summary="Status of a run, live or finished")
-    async def status(self, run_id: str, runs: RunService) -> RunStatusBody:
+    async def status(
+        self, run_id: FromPath[str], runs: NamedDependency[RunService]
+    ) -> RunStatusBody:
         view = await runs.read(run_id)
         if view is None:
             raise not_found("run", run_id)
@@ -152,7 +157,9 @@ class RunsController(Controller):
         status_code=200,
         summary="Cancel a run; waits up to 5 s for it to end",
     )
-    async def cancel(self, run_id: str, runs: RunService) -> CancelAnswer:
+    async def cancel(
+        self, run_id: FromPath[str], runs: NamedDependency[RunService]
+    ) -> CancelAnswer:
         return await runs.cancel(run_id)
 
     @post(
@@ -164,9 +171,9 @@ class RunsController(Controller):
     async def retry(
         self,
         request: Request[Any, Any, Any],
-        run_id: str,
-        runs: RunService,
-        data: RetryBody | None = None,
+        run_id: FromPath[str],
+        runs: NamedDependency[RunService],
+        data: JSONBody[RetryBody | None] = None,
     ) -> Response[bytes]:
         mode = (data or RetryBody()).mode
         submitted = await runs.retry(run_id, mode, _caller(request))

@@ -13,6 +13,8 @@ import functools
 import logging
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from interlace.runtime.scheduler import SchedulerHandle
 from interlace.service import bridge
@@ -42,7 +44,7 @@ class SchedulerController(Controller):
     tags = ["scheduler"]
 
     @get("/", summary="Scheduled models, their next and last fires")
-    async def status(self, service: ServiceState) -> SchedulerBody:
+    async def status(self, service: NamedDependency[ServiceState]) -> SchedulerBody:
         status = await bridge.call(_scheduler(service).status)
         return scheduler_body(status)
 
@@ -51,7 +53,9 @@ class SchedulerController(Controller):
         status_code=200,
         summary="Stop firing a model's schedule (idempotent; persisted)",
     )
-    async def pause(self, service: ServiceState, name: str) -> PauseAnswer:
+    async def pause(
+        self, service: NamedDependency[ServiceState], name: FromPath[str]
+    ) -> PauseAnswer:
         return await _set_paused(service, name, paused=True)
 
     @post(
@@ -59,7 +63,9 @@ class SchedulerController(Controller):
         status_code=200,
         summary="Fire a paused schedule again, from now on (idempotent)",
     )
-    async def resume(self, service: ServiceState, name: str) -> PauseAnswer:
+    async def resume(
+        self, service: NamedDependency[ServiceState], name: FromPath[str]
+    ) -> PauseAnswer:
         return await _set_paused(service, name, paused=False)
 
 
