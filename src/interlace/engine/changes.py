@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 
 import msgspec
 
+from interlace.engine.definition import Materialise, ModelDefinition
 from interlace.state.records import ModelStateRecord
 
-__all__ = ["Decision", "RunReason", "SkipReason", "decide"]
+__all__ = ["Decision", "RunReason", "SkipReason", "decide", "target_exists"]
 
 
 class SkipReason(enum.StrEnum):
@@ -93,3 +94,22 @@ def _changed_upstream(
         if materialised is not None and materialised > last_success_at:
             changed.append(name)
     return tuple(changed)
+
+
+def target_exists(
+    definition: ModelDefinition,
+    default_connection: str,
+    catalog: Container[tuple[str, str, str]],
+) -> bool:
+    """Whether rule 5 (`target_missing`) is satisfied for `definition`.
+
+    `catalog` holds (connection, schema, name) of existing tables and views.
+    An ephemeral model's table lives only inside a run, so every run must
+    rebuild it; a `none` model has no target to miss.
+    """
+    if definition.materialise is Materialise.EPHEMERAL:
+        return False
+    if definition.materialise is Materialise.NONE:
+        return True
+    connection = definition.connection or default_connection
+    return (connection, definition.schema, definition.name) in catalog

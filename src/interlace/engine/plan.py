@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from interlace.engine.breaking import find_breaking_changes
-from interlace.engine.changes import Decision, decide
+from interlace.engine.changes import Decision, decide, target_exists
 from interlace.engine.definition import Materialise, ModelDefinition
 from interlace.runtime.messages import RunRequest
 from interlace.runtime.run_plan import plan_run
@@ -168,7 +168,9 @@ class _Predictor:
             forced=name in self._forced,
             hashes=self._project.hashes[name],
             state=self._states.get(name),
-            target_exists=self._target_exists(definition),
+            target_exists=target_exists(
+                definition, self._project.config.default_connection, self._catalog
+            ),
             upstream_states=[
                 (up, self._upstream_state(up))
                 for up in self._project.graph.upstream(name)
@@ -182,15 +184,6 @@ class _Predictor:
         if name in self.materialising:
             return ModelStateRecord(model_name=name, last_materialised_at=_DURING_RUN)
         return self._states.get(name)
-
-    def _target_exists(self, definition: ModelDefinition) -> bool:
-        # The same rules as `RunSupervisor._target_exists`.
-        if definition.materialise is Materialise.EPHEMERAL:
-            return False
-        if definition.materialise is Materialise.NONE:
-            return True
-        connection = definition.connection or self._project.config.default_connection
-        return (connection, definition.schema, definition.name) in self._catalog
 
     def file_changed(self, name: str) -> bool:
         """True when the code differs from the last successful run's."""

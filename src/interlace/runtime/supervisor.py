@@ -14,8 +14,8 @@ from typing import Any
 import msgspec
 import pykka
 
-from interlace.engine.changes import Decision, SkipReason, decide
-from interlace.engine.definition import Materialise, ModelDefinition
+from interlace.engine.changes import Decision, SkipReason, decide, target_exists
+from interlace.engine.definition import Materialise
 from interlace.runtime import messages as msg
 from interlace.runtime.execution import TaskJob
 from interlace.runtime.model_outcomes import cursor_bounds, record_success
@@ -204,21 +204,13 @@ class RunSupervisor(pykka.ThreadingActor):
             forced=name in self._plan.forced,
             hashes=self._project.hashes[name],
             state=states.get(name),
-            target_exists=self._target_exists(definition),
+            target_exists=target_exists(
+                definition, self._project.config.default_connection, self._catalog
+            ),
             upstream_states=[
                 (up, states.get(up)) for up in self._project.graph.upstream(name)
             ],
         )
-
-    def _target_exists(self, definition: ModelDefinition) -> bool:
-        if definition.materialise is Materialise.EPHEMERAL:
-            # Its table lives only inside a run, so every run must rebuild it.
-            return False
-        if definition.materialise is Materialise.NONE:
-            return True
-        connection = definition.connection or self._project.config.default_connection
-        key = (connection, definition.schema, definition.name)
-        return key in self._catalog
 
     # --- executing ------------------------------------------------------------------
 
