@@ -162,8 +162,11 @@ def _write_table(
     staged: StagedResult,
     cancelled: Callable[[], bool],
 ) -> WriteResult:
-    ensure_schema(cursor, definition.schema)
     kind = warehouse.relation_kind(cursor, definition.schema, definition.name)
+    if kind is None:
+        # An existing target proves its schema exists: create it only when
+        # the target is new, which saves a statement on every later write.
+        ensure_schema(cursor, definition.schema)
     if staged.rows == 0 and kind == "table":
         logger.debug("model %s returned no rows; target left as is", definition.name)
         return _written(staged, Counters(), materialised=False)
