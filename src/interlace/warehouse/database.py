@@ -22,6 +22,7 @@ import msgspec
 
 from interlace.errors import WarehouseError
 from interlace.warehouse.boundary import duckdb_errors, first_row, translate
+from interlace.warehouse.cursors import remember_database
 from interlace.warehouse.identifiers import quote_ident, quote_literal
 
 __all__ = ["AttachSpec", "DuckDBWarehouse", "attach_statement"]
@@ -83,6 +84,7 @@ class DuckDBWarehouse:
             with duckdb_errors(model=None, action="opening a cursor"):
                 cursor = connection.cursor()
         self._apply_attach(cursor)
+        remember_database(cursor, self.database_name)
         return cursor
 
     def probe(self) -> bool:

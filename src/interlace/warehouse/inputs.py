@@ -30,6 +30,7 @@ from interlace.warehouse.boundary import (
     first_row,
     translate,
 )
+from interlace.warehouse.cursors import database_of
 from interlace.warehouse.identifiers import quote_ident
 from interlace.warehouse.table import Table
 
@@ -40,9 +41,6 @@ logger = logging.getLogger(__name__)
 _bindings: weakref.WeakKeyDictionary[
     duckdb.DuckDBPyConnection, dict[str, UpstreamRef]
 ] = weakref.WeakKeyDictionary()
-_databases: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, str] = (
-    weakref.WeakKeyDictionary()
-)
 _bindings_lock = threading.Lock()
 
 
@@ -139,21 +137,8 @@ def _in_catalog(cursor: duckdb.DuckDBPyConnection, source: str) -> str:
     table = exp.to_table(source, dialect="duckdb")
     if table.catalog:
         return source
-    database = _database_name(cursor)
+    database = database_of(cursor)
     return f"{quote_ident(database)}.{source}" if database else source
-
-
-def _database_name(cursor: duckdb.DuckDBPyConnection) -> str:
-    """`current_database()` of `cursor`, asked once per cursor."""
-    with _bindings_lock:
-        known = _databases.get(cursor)
-    if known is not None:
-        return known
-    row = first_row(cursor, "SELECT current_database()")
-    name = str(row[0]) if row else ""
-    with _bindings_lock:
-        _databases[cursor] = name
-    return name
 
 
 def _create_view(
