@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from interlace.engine.plan import build_plan
 from interlace.engine.project import Project
 from interlace.lineage.store import refresh
+from interlace.runtime.plan import build_plan
 from interlace.runtime.runtime import open_warehouses
 from interlace.runtime.upstreams import catalog_snapshot
 from interlace.state import open_state_store

@@ -30,8 +30,8 @@ from interlace.cli.session import command_session
 
 if TYPE_CHECKING:
     from interlace.config import ProjectConfig
-    from interlace.engine.plan import LiveColumns
     from interlace.engine.project import Project
+    from interlace.runtime.plan import LiveColumns
     from interlace.state.records import ModelStateRecord
 
 __all__ = ["PlanFormat", "plan", "plan_summary"]
@@ -59,8 +59,8 @@ def plan(
     """Show which models a run would execute, and why."""
     with command_session(verbose):
         from interlace.cli.schema import recorded_store
-        from interlace.engine.plan import build_plan
         from interlace.engine.project import Project
+        from interlace.runtime.plan import build_plan
 
         project = Project.load(project_dir, env)
         states = _model_states(project.config)
@@ -95,7 +95,7 @@ def _model_states(config: ProjectConfig) -> dict[str, ModelStateRecord]:
 
 def _catalog(project: Project) -> tuple[set[tuple[str, str, str]], LiveColumns]:
     from interlace.cli.schema import recorded_store
-    from interlace.engine.plan import read_live_columns
+    from interlace.runtime.plan import read_live_columns
     from interlace.runtime.runtime import open_warehouses
     from interlace.runtime.upstreams import catalog_snapshot
 

@@ -28,8 +28,8 @@ from typing import Any
 
 import msgspec
 
-from interlace.engine.plan import build_plan, read_live_columns
 from interlace.runtime.messages import RunRequest
+from interlace.runtime.plan import build_plan, read_live_columns
 from interlace.runtime.run_manager import RunOutcome, Submitted
 from interlace.runtime.runtime import Runtime
 from interlace.runtime.status import RUN_TERMINAL, RunStatus

@@ -8,9 +8,9 @@ import pytest
 
 from interlace.api import run_sync
 from interlace.engine.definition import ModelDefinition, ModelType
-from interlace.engine.plan import build_plan, read_live_columns, schema_changes
 from interlace.engine.project import Project
 from interlace.errors import SelectionError
+from interlace.runtime.plan import build_plan, read_live_columns, schema_changes
 from interlace.runtime.runtime import open_warehouses
 from interlace.runtime.upstreams import catalog_snapshot
 from interlace.state import open_state_store
