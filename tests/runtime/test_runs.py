@@ -2,8 +2,18 @@ from __future__ import annotations
 
 import duckdb
 
+from interlace.engine.project import Project
+from interlace.runtime.messages import RunRequest
+from interlace.runtime.runtime import Runtime
+from interlace.state.store import RunFilter
 from tests.conftest import ProjectFactory
-from tests.runtime.helpers import query, run_project, statuses
+from tests.runtime.helpers import (
+    RUN_TIMEOUT_S,
+    Collector,
+    query,
+    run_project,
+    statuses,
+)
 
 BRANCHES = {
     "source.sql": "SELECT range AS id FROM range(5)",
@@ -205,3 +215,44 @@ def test_an_ephemeral_model_feeds_its_dependant_and_leaves_no_table(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = '_interlace_scratch'",
     )
     assert leftovers == [(0,)]
+
+
+def test_a_schema_error_fails_the_task_before_it_starts_materialising(
+    make_project: ProjectFactory,
+) -> None:
+    header = "-- @name: strict_model\n-- @schema_mode: strict\n"
+    root = make_project({"strict_model.sql": header + "SELECT 1 AS x"})
+    run_project(root)
+    (root / "models" / "strict_model.sql").write_text(header + "SELECT 1 AS x, 2 AS y")
+    collector = Collector()
+
+    with Runtime(Project.load(root)) as runtime:
+        runtime.subscribe(collector)
+        outcome = runtime.submit(RunRequest()).outcome.result(timeout=RUN_TIMEOUT_S)
+        runtime.flush()
+
+    types = [
+        event.type for event in collector.drain() if event.type.startswith("task.")
+    ]
+    assert outcome.tasks[0].status == "failed"
+    assert outcome.tasks[0].error_type == "SchemaEvolutionError"
+    assert "task.running" in types
+    assert "task.materialising" not in types
+
+
+def test_a_materialising_task_reports_the_rows_it_ingested(
+    make_project: ProjectFactory,
+) -> None:
+    root = make_project({"five.sql": "SELECT range AS x FROM range(5)"})
+    collector = Collector()
+
+    with Runtime(Project.load(root)) as runtime:
+        runtime.subscribe(collector)
+        runtime.submit(RunRequest()).outcome.result(timeout=RUN_TIMEOUT_S)
+        runtime.flush()
+        task_id = runtime.store.list_runs(RunFilter(), limit=1)[0][0].run_id
+        tasks = runtime.store.get_tasks(task_id)
+
+    types = [event.type for event in collector.drain()]
+    assert types.index("task.materialising") < types.index("task.completed")
+    assert tasks[0].rows_ingested == 5

@@ -64,7 +64,9 @@ class TaskHooks(msgspec.Struct, frozen=True, kw_only=True):
     """Callbacks a worker uses to report progress; each must not block."""
 
     retrying: Callable[[int, float, BaseException], None]
-    materialising: Callable[[], None]
+    materialising: Callable[[int | None], None]
+    """Called with the ingested row count once the result passed its schema
+    checks, right before the target is written."""
     progress: Callable[[int, int | None], None]
 
 
@@ -95,7 +97,6 @@ def execute_task(
             hooks,
         )
         _check_cancelled(control, job)
-        hooks.materialising()
         result = materialise(
             warehouse,
             cursor,
@@ -104,6 +105,7 @@ def execute_task(
             run_id=job.run_id,
             cancelled=control.cancelled,
             on_progress=hooks.progress,
+            on_materialising=hooks.materialising,
         )
         watermark = _next_watermark(cursor, job, filtered)
         return TaskOutput(result=result, watermark=watermark)

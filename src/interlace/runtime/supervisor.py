@@ -128,8 +128,10 @@ class RunSupervisor(pykka.ThreadingActor):
                 self._started(self._by_id[task_id], attempt)
             case msg.TaskRetrying():
                 self._retrying(message)
-            case msg.TaskMaterialising(task_id=task_id):
-                self._set_status(self._by_id[task_id], TaskStatus.MATERIALISING)
+            case msg.TaskMaterialising(task_id=task_id, rows_ingested=rows):
+                self._set_status(
+                    self._by_id[task_id], TaskStatus.MATERIALISING, rows_ingested=rows
+                )
             case msg.TaskProgress():
                 self._progress(message)
             case msg.TaskSucceeded(task_id=task_id, result=result, watermark=mark):

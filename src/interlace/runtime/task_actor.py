@@ -145,8 +145,8 @@ class TaskActor(pykka.ThreadingActor):
 
         return TaskHooks(
             retrying=retrying,
-            materialising=lambda: tell(
-                msg.TaskMaterialising(task_id=task_id, rows_ingested=None)
+            materialising=lambda rows: tell(
+                msg.TaskMaterialising(task_id=task_id, rows_ingested=rows)
             ),
             progress=lambda rows, total: tell(
                 msg.TaskProgress(task_id=task_id, rows_written=rows, rows_total=total)

@@ -66,6 +66,12 @@ __all__ = ["WriteResult", "materialise"]
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int | None], None]
+Materialising = Callable[[int | None], None]
+
+
+def _silent(rows_ingested: int | None) -> None:
+    del rows_ingested
+
 
 # Strategies that replace every row: existing values need not convert.
 _REPLACING = frozenset({Strategy.REPLACE, Strategy.NONE})
@@ -102,12 +108,19 @@ def materialise(
     run_id: str,
     cancelled: Callable[[], bool],
     on_progress: Progress | None = None,
+    on_materialising: Materialising | None = None,
 ) -> WriteResult:
-    """Write `value` as `definition` says; see the module docstring."""
+    """Write `value` as `definition` says; see the module docstring.
+
+    `on_materialising(rows_ingested)` is called once the result is staged and
+    its schema accepted, just before the target is written (SPEC §5.4).
+    """
+    announce = on_materialising or _silent
     check_cancelled(cancelled, definition.name)
     if value is None:
         return WriteResult()
     if definition.materialise is Materialise.VIEW:
+        announce(None)
         return _write_view(warehouse, cursor, definition, value, cancelled)
     result = to_result(value, model=definition.name, hints=raw_hints(definition))
     if result is None:
@@ -128,7 +141,7 @@ def materialise(
     try:
         check_cancelled(cancelled, definition.name)
         written = _write_staged(
-            warehouse, cursor, definition, staged, run_id, cancelled
+            warehouse, cursor, definition, staged, run_id, cancelled, announce
         )
     finally:
         drop_staged(cursor, staged)
@@ -144,15 +157,17 @@ def _write_staged(
     staged: StagedResult,
     run_id: str,
     cancelled: Callable[[], bool],
+    announce: Materialising,
 ) -> WriteResult:
     if definition.materialise in (Materialise.EPHEMERAL, Materialise.NONE):
+        announce(staged.rows)
         _write_run_output(cursor, definition, staged, run_id, cancelled)
         return WriteResult(
             rows_ingested=staged.rows,
             rows_processed=staged.rows,
             columns=staged.columns,
         )
-    return _write_table(warehouse, cursor, definition, staged, cancelled)
+    return _write_table(warehouse, cursor, definition, staged, cancelled, announce)
 
 
 def _write_table(
@@ -161,6 +176,7 @@ def _write_table(
     definition: ModelDefinition,
     staged: StagedResult,
     cancelled: Callable[[], bool],
+    announce: Materialising,
 ) -> WriteResult:
     kind = warehouse.relation_kind(cursor, definition.schema, definition.name)
     if kind is None:
@@ -180,6 +196,7 @@ def _write_table(
         changed = 0
         if kind == "table":
             changed = _evolve(cursor, definition, target, staged)
+        announce(staged.rows)
         counters = _apply_strategy(cursor, definition, target, staged, kind == "table")
         schema = table_schema(cursor, target, definition.primary_key)
     return msgspec.structs.replace(
