@@ -21,10 +21,10 @@ from interlace.errors import ConfigError
 
 __all__ = [
     "DEFAULT_WHITELIST",
-    "IPNetwork",
     "PERMISSIONS",
     "ApiKey",
     "AuthSettings",
+    "IPNetwork",
     "RateLimitSettings",
     "ServiceSettings",
     "SseSettings",

@@ -6,7 +6,7 @@ names come from users and may collide with keywords or contain capitals.
 
 from __future__ import annotations
 
-__all__ = ["quote_ident", "quote_literal", "qualified"]
+__all__ = ["qualified", "quote_ident", "quote_literal"]
 
 
 def quote_ident(name: str) -> str:

@@ -13,9 +13,9 @@ from typing import Any
 from interlace.service.problems import PROBLEM_CONTENT_TYPE, Problem, problem_body
 
 __all__ = [
-    "ASGIApp",
     "KEY_NAME",
     "REQUEST_ID",
+    "ASGIApp",
     "RawHeaders",
     "Receive",
     "Scope",
