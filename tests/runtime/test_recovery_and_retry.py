@@ -82,10 +82,12 @@ def test_a_failing_model_is_retried_until_it_succeeds(
         runtime.subscribe(collector)
         outcome = runtime.submit(RunRequest()).outcome.result(timeout=RUN_TIMEOUT_S)
         runtime.flush()
+        stored = runtime.store.get_task(outcome.tasks[0].task_id)
 
     task = outcome.tasks[0]
     assert task.status == "completed"
     assert task.attempt == 3
+    assert stored is not None and stored.attempt == 3
     retrying = [e for e in collector.drain() if e.type == "task.retrying"]
     assert [e.payload["attempt"] for e in retrying] == [2, 3]
     assert retrying[0].payload["max_attempts"] == 3

@@ -267,10 +267,10 @@ class RunSupervisor(pykka.ThreadingActor):
 
     def _retrying(self, message: msg.TaskRetrying) -> None:
         name = self._by_id[message.task_id]
-        task = self._update(name, attempt=message.attempt + 1)
+        changes = {"attempt": message.attempt + 1}
+        task = self._update(name, **changes)
         self._emit(
-            name,
-            [],
+            [UpdateTask(task_id=task.task_id, changes=changes)],
             task,
             type_="task.retrying",
             max_attempts=task.max_attempts,
@@ -464,11 +464,10 @@ class RunSupervisor(pykka.ThreadingActor):
         changes["status"] = status
         task = self._update(name, **changes)
         write = UpdateTask(task_id=task.task_id, changes=changes)
-        self._emit(name, [write], task)
+        self._emit([write], task)
 
     def _emit(
         self,
-        name: str,
         writes: list[Write],
         task: TaskRecord,
         *,
