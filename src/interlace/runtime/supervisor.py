@@ -24,18 +24,16 @@ from interlace.runtime.run_closing import (
     final_status,
     run_end_writes,
 )
+from interlace.runtime.run_ledger import RunLedger
 from interlace.runtime.run_plan import RunPlan, effective_retry
 from interlace.runtime.services import RunServices
 from interlace.runtime.status import TASK_TERMINAL, RunStatus, TaskStatus
 from interlace.runtime.task_actor import TaskActor
 from interlace.runtime.upstreams import catalog_snapshot, upstream_refs
-from interlace.state.event_payloads import flow_event, task_event
+from interlace.state.event_payloads import flow_event
 from interlace.state.ids import utc_now
-from interlace.state.records import TaskRecord
 from interlace.state.writes import (
     UpdateRun,
-    UpdateTask,
-    Write,
 )
 from interlace.warehouse.materialise import WriteResult
 from interlace.warehouse.scratch import drop_run_scratch
@@ -61,12 +59,9 @@ class RunSupervisor(pykka.ThreadingActor):
         self._project = services.project
         self._manager = manager
         self._run_id = plan.run.run_id
-        self._tasks = {task.model_name: task for task in plan.tasks}
-        self._by_id = {task.task_id: task.model_name for task in plan.tasks}
-        self._dependants = _dependants(plan)
+        self._ledger = RunLedger(plan.tasks, plan.in_run_dependencies, services.write)
         self._actors: dict[str, pykka.ActorRef[Any]] = {}
         self._catalog: set[tuple[str, str, str]] = set()
-        self._last_progress: dict[str, float] = {}
         self._cancel: msg.Cancel | None = None
         self._started_at = utc_now()
         self._closing = False
@@ -107,7 +102,7 @@ class RunSupervisor(pykka.ThreadingActor):
         # forever: close it as failed and tell the manager, as `_close` would.
         logger.error("supervisor of %s failed: %r", self._run_id, exception_value)
         message = str(exception_value)
-        for name, task in self._tasks.items():
+        for name, task in self._ledger.tasks.items():
             if task.task_id in self._actors:
                 self._actors[task.task_id].tell(msg.Cancel(reason="supervisor failed"))
             self._release(name)
@@ -123,23 +118,25 @@ class RunSupervisor(pykka.ThreadingActor):
                 self._catalog = set(relations)
                 self._begin()
             case msg.ModelGranted(task_id=task_id):
-                self._granted(self._by_id[task_id])
+                self._granted(self._ledger.name_of(task_id))
             case msg.TaskStarted(task_id=task_id, attempt=attempt):
-                self._started(self._by_id[task_id], attempt)
+                self._started(self._ledger.name_of(task_id), attempt)
             case msg.TaskRetrying():
                 self._retrying(message)
             case msg.TaskMaterialising(task_id=task_id, rows_ingested=rows):
                 self._set_status(
-                    self._by_id[task_id], TaskStatus.MATERIALISING, rows_ingested=rows
+                    self._ledger.name_of(task_id),
+                    TaskStatus.MATERIALISING,
+                    rows_ingested=rows,
                 )
             case msg.TaskProgress():
                 self._progress(message)
             case msg.TaskSucceeded(task_id=task_id, result=result, watermark=mark):
-                self._succeeded(self._by_id[task_id], result, mark)
+                self._succeeded(self._ledger.name_of(task_id), result, mark)
             case msg.TaskFailed():
                 self._failed(message)
             case msg.TaskCancelled(task_id=task_id, started=started):
-                self._task_cancelled(self._by_id[task_id], started=started)
+                self._task_cancelled(self._ledger.name_of(task_id), started=started)
             case msg.Cancel():
                 self._cancel_run(message)
             case msg.ScratchDropped():
@@ -154,7 +151,7 @@ class RunSupervisor(pykka.ThreadingActor):
         # Every dependant must be `waiting` before any root is evaluated: a root
         # that is skipped at once unblocks only dependants already waiting.
         roots = []
-        for name in self._tasks:
+        for name in self._ledger.tasks:
             if self._plan.in_run_dependencies[name]:
                 self._set_status(name, TaskStatus.WAITING)
             else:
@@ -170,7 +167,10 @@ class RunSupervisor(pykka.ThreadingActor):
             return
         failed = self._failed_dependency(name)
         if failed is not None:
-            error = self._tasks[failed].error_message or self._tasks[failed].status
+            error = (
+                self._ledger.tasks[failed].error_message
+                or self._ledger.tasks[failed].status
+            )
             self._skip(
                 name,
                 SkipReason.UPSTREAM_FAILED,
@@ -184,14 +184,14 @@ class RunSupervisor(pykka.ThreadingActor):
         self._set_status(
             name, TaskStatus.READY, run_reason=decision.reason and decision.reason.value
         )
-        task = self._tasks[name]
+        task = self._ledger.tasks[name]
         self._manager.tell(
             msg.AcquireModel(run_id=self._run_id, task_id=task.task_id, model=name)
         )
 
     def _failed_dependency(self, name: str) -> str | None:
         for upstream in self._plan.in_run_dependencies[name]:
-            task = self._tasks[upstream]
+            task = self._ledger.tasks[upstream]
             if (
                 task.status in _BLOCKING_FAILURES
                 or task.skipped_reason in _BLOCKING_SKIPS
@@ -217,7 +217,7 @@ class RunSupervisor(pykka.ThreadingActor):
     # --- executing ------------------------------------------------------------------
 
     def _granted(self, name: str) -> None:
-        task = self._tasks[name]
+        task = self._ledger.tasks[name]
         if task.status != TaskStatus.READY:
             # Skipped by a cancel while the lock request was in flight.
             self._release(name)
@@ -231,7 +231,7 @@ class RunSupervisor(pykka.ThreadingActor):
 
     def _spawn(self, name: str) -> None:
         definition = self._project.models[name]
-        task = self._tasks[name]
+        task = self._ledger.tasks[name]
         metadata = self._plan.run.metadata
         bounds, track = cursor_bounds(definition, metadata, self._services.watermarks)
         job = TaskJob(
@@ -266,38 +266,21 @@ class RunSupervisor(pykka.ThreadingActor):
         )
 
     def _retrying(self, message: msg.TaskRetrying) -> None:
-        name = self._by_id[message.task_id]
-        changes = {"attempt": message.attempt + 1}
-        task = self._update(name, **changes)
-        self._emit(
-            [UpdateTask(task_id=task.task_id, changes=changes)],
-            task,
-            type_="task.retrying",
-            max_attempts=task.max_attempts,
+        name = self._ledger.name_of(message.task_id)
+        self._ledger.record(
+            name,
+            {"attempt": message.attempt + 1},
+            event_type="task.retrying",
+            max_attempts=self._ledger.tasks[name].max_attempts,
             delay_seconds=round(message.delay_seconds, 3),
         )
 
     def _progress(self, message: msg.TaskProgress) -> None:
-        name = self._by_id[message.task_id]
-        now = utc_now()
-        interval = self._project.config.executor.progress_interval_s
-        last = self._last_progress.get(name)
-        if last is not None and now.timestamp() - last < interval:
-            return
-        self._last_progress[name] = now.timestamp()
-        self._services.write(
-            [
-                flow_event(
-                    "task.progress",
-                    self._run_id,
-                    now,
-                    task_id=message.task_id,
-                    model_name=name,
-                    phase="writing",
-                    rows_written=message.rows_written,
-                    rows_total=message.rows_total,
-                )
-            ]
+        self._ledger.progress(
+            self._ledger.name_of(message.task_id),
+            message.rows_written,
+            message.rows_total,
+            interval_s=self._project.config.executor.progress_interval_s,
         )
 
     # --- task outcomes ------------------------------------------------------------
@@ -331,7 +314,7 @@ class RunSupervisor(pykka.ThreadingActor):
         )
 
     def _failed(self, message: msg.TaskFailed) -> None:
-        name = self._by_id[message.task_id]
+        name = self._ledger.name_of(message.task_id)
         self._finish_task(
             name,
             TaskStatus.FAILED,
@@ -346,23 +329,23 @@ class RunSupervisor(pykka.ThreadingActor):
             self._finish_task(name, TaskStatus.CANCELLED, completed_at=utc_now())
         else:
             self._release(name)
-            self._actors.pop(self._tasks[name].task_id, None)
+            self._actors.pop(self._ledger.tasks[name].task_id, None)
             self._skip(name, SkipReason.RUN_CANCELLED)
             self._maybe_finish()
 
     def _finish_task(self, name: str, status: TaskStatus, **changes: Any) -> None:
-        self._actors.pop(self._tasks[name].task_id, None)
+        self._actors.pop(self._ledger.tasks[name].task_id, None)
         self._release(name)
         self._set_status(name, status, **changes)
         self._unblock_dependants(name)
         self._maybe_finish()
 
     def _unblock_dependants(self, name: str) -> None:
-        for dependant in self._dependants[name]:
-            if self._tasks[dependant].status != TaskStatus.WAITING:
+        for dependant in self._ledger.dependants[name]:
+            if self._ledger.tasks[dependant].status != TaskStatus.WAITING:
                 continue
             upstream = self._plan.in_run_dependencies[dependant]
-            if all(self._tasks[up].status in TASK_TERMINAL for up in upstream):
+            if all(self._ledger.tasks[up].status in TASK_TERMINAL for up in upstream):
                 self._evaluate(dependant)
 
     def _skip(self, name: str, reason: SkipReason, **changes: Any) -> None:
@@ -393,7 +376,7 @@ class RunSupervisor(pykka.ThreadingActor):
                 flow_event("flow.cancelling", self._run_id, now, reason=cancel.reason),
             ]
         )
-        for name, task in self._tasks.items():
+        for name, task in self._ledger.tasks.items():
             if task.task_id in self._actors:
                 self._actors[task.task_id].tell(cancel)
             elif task.status not in TASK_TERMINAL:
@@ -407,7 +390,9 @@ class RunSupervisor(pykka.ThreadingActor):
     def _maybe_finish(self) -> None:
         if self._closing:
             return
-        if any(task.status not in TASK_TERMINAL for task in self._tasks.values()):
+        if any(
+            task.status not in TASK_TERMINAL for task in self._ledger.tasks.values()
+        ):
             return
         self._closing = True
         if not self._wrote_scratch():
@@ -421,7 +406,7 @@ class RunSupervisor(pykka.ThreadingActor):
         return any(
             self._project.models[name].materialise in _IN_RUN_ONLY
             and task.started_at is not None
-            for name, task in self._tasks.items()
+            for name, task in self._ledger.tasks.items()
         )
 
     def _drop_scratch(self) -> None:
@@ -435,7 +420,7 @@ class RunSupervisor(pykka.ThreadingActor):
                 cursor.close()
 
     def _close(self) -> None:
-        self._end(*final_status(self._tasks.values(), self._cancel))
+        self._end(*final_status(self._ledger.tasks.values(), self._cancel))
         self.stop()
 
     def _end(self, status: RunStatus, error: dict[str, Any] | None) -> None:
@@ -447,7 +432,7 @@ class RunSupervisor(pykka.ThreadingActor):
             completed_at=now,
             error=error,
         )
-        tasks = list(self._tasks.values())
+        tasks = list(self._ledger.tasks.values())
         self._services.write(
             run_end_writes(run, tasks, started_at=self._started_at, now=now)
         )
@@ -455,32 +440,5 @@ class RunSupervisor(pykka.ThreadingActor):
 
     # --- recording ------------------------------------------------------------------
 
-    def _update(self, name: str, **changes: Any) -> TaskRecord:
-        task = msgspec.structs.replace(self._tasks[name], **changes)
-        self._tasks[name] = task
-        return task
-
     def _set_status(self, name: str, status: TaskStatus, **changes: Any) -> None:
-        changes["status"] = status
-        task = self._update(name, **changes)
-        write = UpdateTask(task_id=task.task_id, changes=changes)
-        self._emit([write], task)
-
-    def _emit(
-        self,
-        writes: list[Write],
-        task: TaskRecord,
-        *,
-        type_: str | None = None,
-        **extra: Any,
-    ) -> None:
-        event = task_event(task, utc_now(), type_=type_, **extra)
-        self._services.write([*writes, event])
-
-
-def _dependants(plan: RunPlan) -> dict[str, list[str]]:
-    dependants: dict[str, list[str]] = {task.model_name: [] for task in plan.tasks}
-    for name, upstream in plan.in_run_dependencies.items():
-        for up in upstream:
-            dependants[up].append(name)
-    return dependants
+        self._ledger.set_status(name, status, **changes)
